@@ -1,0 +1,124 @@
+//! `block_on`: run one future to completion on the current thread.
+//!
+//! Lesson: this is the smallest executor there is — poll the future; if it is not
+//! ready, sleep until its waker fires; poll again. The waker's only job is to set a
+//! flag and unpark this thread. Three details make it exact:
+//!
+//! * The future is polled only after a wake (a flag, not "whenever the thread wakes"),
+//!   so a future that arranges three wakes is polled exactly four times.
+//! * Each call has its own [`Wakeups`], so a waker left over from an earlier `block_on`
+//!   on the same thread wakes a dead signal, never the next call.
+//! * The thread sleeps on its own parker, not `std::thread::park`, so a future that
+//!   parks and unparks the thread itself cannot swallow the executor's wake.
+//!
+//! While it waits, the thread also runs this call's `spawn_local` tasks, and — when a
+//! driver is given — sleeps inside the reactor so that it serves I/O and timers too.
+
+use std::{
+    future::Future,
+    pin::pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use futures_task::{waker_ref, ArcWake};
+
+use crate::{
+    context::{self, CurrentHandle, Role},
+    local::{LocalSet, ReadyList},
+    panic::default_panic_hook,
+    park::{Driver, Parker},
+    sync::{Arc, AtomicBool, Ordering::AcqRel},
+};
+
+/// Local tasks run between two looks at the main future: keeps it responsive.
+const LOCAL_BUDGET: usize = 61;
+
+/// How long to nap when another thread is driving the shared reactor (see `worker`).
+const DRIVER_BUSY_RETRY: Duration = Duration::from_millis(10);
+
+/// Everything that can wake the thread inside one `block_on` call.
+#[derive(Debug)]
+pub(crate) struct Wakeups {
+    pub(crate) parker: Parker,
+    /// The main future's waker fired since its last poll.
+    main_woken: AtomicBool,
+    /// Local tasks that were woken.
+    pub(crate) ready: ReadyList,
+}
+
+impl ArcWake for Wakeups {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.main_woken.store(true, std::sync::atomic::Ordering::Release);
+        arc_self.parker.unpark();
+    }
+}
+
+/// Runs `future` to completion on this thread, without any runtime or reactor.
+///
+/// Inside, [`spawn_local`](crate::spawn_local) works; [`spawn`](crate::spawn) does not
+/// (there is no runtime to spawn onto — use [`Runtime::block_on`](crate::Runtime::block_on)).
+///
+/// # Panics
+///
+/// When called on a runtime worker or inside another `block_on`: blocking there would
+/// deadlock. The message names the rule and the fix.
+///
+/// # Examples
+///
+/// ```
+/// let answer = turtles_executor::block_on(async { 40 + 2 });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_with(future, None, None)
+}
+
+/// The one implementation behind every `block_on`: `handle` is what `spawn` uses inside,
+/// `driver` is what the thread sleeps in while it waits.
+#[track_caller]
+#[doc(hidden)]
+pub fn block_on_with<F: Future>(
+    future: F,
+    handle: Option<CurrentHandle>,
+    driver: Option<Arc<dyn Driver>>,
+) -> F::Output {
+    context::assert_may_block("block_on");
+    let hook = match &handle {
+        Some(CurrentHandle::Handle(h)) => h.scheduler.panic_hook.clone(),
+        _ => default_panic_hook(),
+    };
+    let _context = context::enter(Role::BlockOn, handle);
+
+    let wakeups = Arc::new(Wakeups {
+        parker: Parker::new(driver),
+        main_woken: AtomicBool::new(true), // the first poll needs no wake
+        ready: ReadyList::default(),
+    });
+    let local = LocalSet::enter(wakeups.clone(), hook);
+    let mut future = pin!(future);
+    let waker = waker_ref(&wakeups);
+    let mut cx = Context::from_waker(&waker);
+
+    loop {
+        if wakeups.main_woken.swap(false, AcqRel) {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+        if local.run_ready(LOCAL_BUDGET) > 0 {
+            continue;
+        }
+        // Nothing ran. A wake that arrived after the checks above left the parker
+        // NOTIFIED, so this sleep returns at once instead of missing it.
+        match wakeups.parker.driver() {
+            Some(_) => {
+                if !wakeups.parker.park_in_driver(None) {
+                    wakeups.parker.park_timeout(Some(DRIVER_BUSY_RETRY));
+                }
+            }
+            None => wakeups.parker.park_timeout(None),
+        }
+    }
+}

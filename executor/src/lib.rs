@@ -1,0 +1,98 @@
+//! The task half of turtles: an executor written in safe Rust, small enough to read.
+//!
+//! # What an executor is
+//!
+//! An executor is a queue of woken tasks and a loop that polls them. A task is a
+//! future plus the bookkeeping to put it back in the queue: its [`Waker`]. Polling a
+//! future runs it until its next unfinished `.await`, where it returns `Pending` after
+//! handing its waker to whatever it waits for (a timer, a socket, another task). When
+//! that thing is ready it calls `wake()`, the task goes back into the queue, and the
+//! loop polls it again. That is all "async" is; the rest is doing it fast and safely.
+//!
+//! The smallest useful executor runs one future on the current thread:
+//!
+//! ```
+//! use std::{future::Future, pin::pin, sync::{Arc, Condvar, Mutex}, task::{Context, Poll, Wake, Waker}};
+//!
+//! /// A waker that flips a flag and signals a condvar.
+//! struct Signal { woken: Mutex<bool>, cv: Condvar }
+//! impl Wake for Signal {
+//!     fn wake(self: Arc<Self>) {
+//!         *self.woken.lock().unwrap() = true;
+//!         self.cv.notify_one();
+//!     }
+//! }
+//!
+//! fn tiny_block_on<F: Future>(future: F) -> F::Output {
+//!     let signal = Arc::new(Signal { woken: Mutex::new(false), cv: Condvar::new() });
+//!     let waker = Waker::from(signal.clone());
+//!     let mut cx = Context::from_waker(&waker);
+//!     let mut future = pin!(future);
+//!     loop {
+//!         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+//!             return out;
+//!         }
+//!         let mut woken = signal.woken.lock().unwrap();
+//!         while !*woken { woken = signal.cv.wait(woken).unwrap(); }
+//!         *woken = false;
+//!     }
+//! }
+//!
+//! assert_eq!(tiny_block_on(async { 1 + 1 }), 2);
+//! ```
+//!
+//! [`block_on`] is that loop made exact (no extra polls, no stolen wakes); a
+//! [`Runtime`] is the same loop on N threads sharing queues.
+//!
+//! # Map of the crate
+//!
+//! | file | idea |
+//! |---|---|
+//! | `state.rs` | the task state machine: one atomic word, one winner per race |
+//! | `task.rs` | a spawned task: future, output slot, and the waker that is the task itself |
+//! | `join.rs` | `JoinHandle`, `JoinError`, and the exactly-once output slot |
+//! | `scheduler.rs` | where a woken task goes; shutdown |
+//! | `worker.rs` | the worker loop, its local queue, parking |
+//! | `sleepers.rs` | which workers are idle, so a new task wakes exactly one |
+//! | `park.rs` | sleeping without missing a wake; the [`Driver`] seam to the reactor |
+//! | `registry.rs` | every live task, so shutdown can drop them all |
+//! | `block_on.rs` | run one future on this thread |
+//! | `local.rs` | `spawn_local`: `!Send` tasks in a thread-owned slab |
+//! | `context.rs` | which runtime this thread spawns onto; refusing to block where it would deadlock |
+//! | `panic.rs` | panics caught, reported, never lost |
+//! | `sync.rs` | every sync primitive, swapped for loom's under `--cfg loom` |
+//!
+//! [`Waker`]: std::task::Waker
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod block_on;
+mod context;
+mod handle;
+mod join;
+mod local;
+mod meta;
+mod metrics;
+mod panic;
+mod park;
+mod registry;
+mod runtime;
+mod scheduler;
+mod sleepers;
+mod spawn;
+mod state;
+mod sync;
+pub mod task;
+mod worker;
+mod yield_now;
+
+pub use block_on::{block_on, block_on_with};
+pub use context::CurrentHandle;
+pub use handle::Handle;
+pub use join::{JoinError, JoinHandle};
+pub use metrics::Metrics;
+pub use panic::PanicReport;
+pub use park::Driver;
+pub use runtime::{Builder, Runtime};
+pub use spawn::{spawn, spawn_local};

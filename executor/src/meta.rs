@@ -1,0 +1,38 @@
+//! Who a task is: its id, its optional name and the line of code that spawned it.
+//!
+//! Lesson: a panic or a stall report that says "some task" is useless. Every
+//! `spawn` is `#[track_caller]`, so each task carries the `file:line:col` of the
+//! call that created it, and diagnostics (`JoinError`, `PanicReport`, the watchdog)
+//! can name it.
+
+use std::{fmt, panic::Location, sync::atomic::AtomicU64, sync::atomic::Ordering::Relaxed};
+
+use crate::sync::Arc;
+
+/// Identity of one task; cheap to clone into an error or a report.
+#[derive(Clone, Debug)]
+pub(crate) struct TaskMeta {
+    pub(crate) id: u64,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+impl TaskMeta {
+    pub(crate) fn new(name: Option<Arc<str>>, location: &'static Location<'static>) -> Self {
+        // Ids only need to be unique, not ordered with anything: a std atomic is enough
+        // even under loom.
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        TaskMeta { id: NEXT_ID.fetch_add(1, Relaxed), name, location }
+    }
+}
+
+/// `task 'name' (#7) spawned at src/main.rs:10:5`
+impl fmt::Display for TaskMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "task '{name}' (#{})", self.id)?,
+            None => write!(f, "task #{}", self.id)?,
+        }
+        write!(f, " spawned at {}", self.location)
+    }
+}

@@ -1,0 +1,121 @@
+//! Panics inside tasks: caught, kept, and never silently lost.
+//!
+//! Lesson: in .NET an exception in a task that nobody awaits simply vanishes. Here
+//! every poll runs under `catch_unwind`, so a panic never kills a worker thread; the
+//! panic travels to the task's `JoinHandle` as a [`JoinError`](crate::JoinError), and
+//! if nobody can ever look at it (the handle was dropped or detached) it goes to the
+//! runtime's unobserved-panic hook as a [`PanicReport`] instead. That is DESIGN.md's
+//! invariant 6.
+
+use std::{any::Any, fmt, panic::Location};
+
+use crate::{meta::TaskMeta, sync::Arc};
+
+/// A hook that receives reports of panics nobody can observe.
+pub(crate) type PanicHook = Arc<dyn Fn(&PanicReport) + Send + Sync>;
+
+/// The default hook: one line on stderr that names the task and where it was spawned.
+pub(crate) fn default_panic_hook() -> PanicHook {
+    Arc::new(|report: &PanicReport| eprintln!("turtles: {report}"))
+}
+
+/// A panic in a task whose `JoinHandle` was dropped or detached, handed to the
+/// runtime's `on_unobserved_panic` hook.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = seen.clone();
+/// let rt = turtles_executor::Runtime::builder()
+///     .worker_threads(1)
+///     .on_unobserved_panic(move |report| {
+///         sink.lock().unwrap().push(format!("{} {}", report.task_name().unwrap(), report.message()));
+///     })
+///     .build()
+///     .unwrap();
+/// let handle = turtles_executor::task::Builder::new()
+///     .name("doomed")
+///     .spawn_on(async { panic!("nobody is listening") }, &rt.handle());
+/// drop(handle); // detach: the panic can no longer reach a JoinHandle
+/// drop(rt);     // shutdown waits for the workers, so the report has been made
+/// # // The task may not even have run before shutdown; only check what was reported.
+/// for line in seen.lock().unwrap().iter() {
+///     assert_eq!(line, "doomed nobody is listening");
+/// }
+/// ```
+#[derive(Debug)]
+pub struct PanicReport {
+    meta: TaskMeta,
+    message: String,
+}
+
+impl PanicReport {
+    pub(crate) fn new(meta: &TaskMeta, payload: &(dyn Any + Send)) -> Self {
+        PanicReport { meta: meta.clone(), message: panic_message(payload).to_owned() }
+    }
+
+    /// The name given with `task::Builder::name`, if any.
+    ///
+    /// # Examples
+    ///
+    /// See [`PanicReport`].
+    pub fn task_name(&self) -> Option<&str> {
+        self.meta.name.as_deref()
+    }
+
+    /// The task's numeric id, unique in this process.
+    ///
+    /// # Examples
+    ///
+    /// See [`PanicReport`].
+    pub fn task_id(&self) -> u64 {
+        self.meta.id
+    }
+
+    /// Where the task was spawned.
+    ///
+    /// # Examples
+    ///
+    /// See [`PanicReport`].
+    pub fn location(&self) -> &'static Location<'static> {
+        self.meta.location
+    }
+
+    /// The panic message (`"Box<dyn Any>"` when the payload was not a string).
+    ///
+    /// # Examples
+    ///
+    /// See [`PanicReport`].
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for PanicReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} panicked and nobody observed it: {}", self.meta, self.message)
+    }
+}
+
+/// The text of a panic payload: `panic!("literal")` gives a `&str`, `panic!("{x}")` a `String`.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "Box<dyn Any>"
+    }
+}
+
+/// Calls a user hook without letting its own panic escape into a worker.
+pub(crate) fn report_unobserved(hook: &PanicHook, meta: &TaskMeta, payload: &(dyn Any + Send)) {
+    let report = PanicReport::new(meta, payload);
+    let call = std::panic::AssertUnwindSafe(|| hook(&report));
+    if std::panic::catch_unwind(call).is_err() {
+        eprintln!("turtles: the on_unobserved_panic hook panicked while reporting: {report}");
+    }
+}

@@ -1,0 +1,272 @@
+//! `Runtime` and its `Builder`: worker threads that run spawned tasks, until dropped.
+//!
+//! Lesson: a runtime is a handful of threads looping over run queues
+//! ([`worker`](crate::worker)), plus a way to put futures into those queues
+//! ([`Handle`]). Dropping the runtime is the only way to stop it, and it is thorough:
+//! every task is cancelled and every future dropped, including tasks that only a
+//! stray `Waker` still remembers (DESIGN.md invariant 4).
+
+use std::{fmt, future::Future, io, panic::Location};
+
+use crate::{
+    block_on::block_on_with,
+    context::CurrentHandle,
+    handle::Handle,
+    join::JoinHandle,
+    metrics::Metrics,
+    panic::{default_panic_hook, PanicHook, PanicReport},
+    park::Driver,
+    scheduler::Scheduler,
+    spawn::spawn_on,
+    sync::{thread, Arc},
+    worker,
+};
+
+/// A multi-threaded runtime: N worker threads sharing a global injector queue.
+///
+/// # Examples
+///
+/// ```
+/// let rt = turtles_executor::Runtime::new().unwrap();
+/// let answer = rt.block_on(async {
+///     turtles_executor::spawn(async { 42 }).await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// drop(rt); // cancels whatever is still running and joins the workers
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    workers: Vec<thread::JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// A runtime with one worker per available CPU.
+    ///
+    /// # Errors
+    ///
+    /// If a worker thread cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// See [`Runtime`].
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A builder to configure workers, names and hooks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .thread_name("my-worker")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.metrics().workers(), 2);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion on the current thread; `spawn` inside it uses this runtime.
+    ///
+    /// # Panics
+    ///
+    /// When called on a worker thread or inside another `block_on` (that would deadlock).
+    ///
+    /// # Examples
+    ///
+    /// See [`Runtime`].
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on_with(future, Some(CurrentHandle::Handle(self.handle.clone())), None)
+    }
+
+    /// Spawns a task onto this runtime; see [`spawn`](crate::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { 2 + 2 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 4);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.handle, future, None, Location::caller())
+    }
+
+    /// A handle to this runtime, to spawn from other threads.
+    ///
+    /// # Examples
+    ///
+    /// See [`Handle`].
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// A snapshot of the runtime's counters.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
+    pub fn metrics(&self) -> Metrics {
+        self.handle.metrics()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let scheduler = &self.handle.scheduler;
+        scheduler.begin_shutdown();
+        for worker in self.workers.drain(..) {
+            // A worker never unwinds (every poll is under catch_unwind); if the thread
+            // died anyway there is nothing left to join.
+            let _ = worker.join();
+        }
+        scheduler.finish_shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("workers", &self.workers.len()).finish()
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let err = turtles_executor::Runtime::builder().worker_threads(0).build().unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+/// ```
+pub struct Builder {
+    worker_threads: Option<usize>,
+    thread_name: String,
+    panic_hook: PanicHook,
+    driver: Option<Arc<dyn Driver>>,
+}
+
+impl Builder {
+    /// Defaults: one worker per CPU, threads named `turtles-worker-N`, unobserved
+    /// panics printed to stderr, no driver.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Builder::new().build().unwrap();
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            worker_threads: None,
+            thread_name: "turtles-worker".to_owned(),
+            panic_hook: default_panic_hook(),
+            driver: None,
+        }
+    }
+
+    /// The number of worker threads; must be at least 1, else `build` returns an error.
+    ///
+    /// # Examples
+    ///
+    /// See [`Runtime::builder`].
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The worker threads' name prefix; each gets `-N` appended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().thread_name("pool").worker_threads(1).build().unwrap();
+    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().unwrap().to_owned() }));
+    /// assert_eq!(name.unwrap(), "pool-0");
+    /// ```
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Where panics go that no `JoinHandle` can observe (the handle was dropped or
+    /// detached). The default prints the report to stderr.
+    ///
+    /// # Examples
+    ///
+    /// See [`PanicReport`].
+    pub fn on_unobserved_panic(mut self, hook: impl Fn(&PanicReport) + Send + Sync + 'static) -> Builder {
+        self.panic_hook = Arc::new(hook);
+        self
+    }
+
+    /// What idle workers sleep in, so that they serve I/O and timers (the facade crate
+    /// passes the reactor here).
+    ///
+    /// # Examples
+    ///
+    /// See [`Driver`].
+    pub fn driver(mut self, driver: Arc<dyn Driver>) -> Builder {
+        self.driver = Some(driver);
+        self
+    }
+
+    /// Starts the worker threads.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `worker_threads(0)` was asked for; the OS error if a thread
+    /// cannot be spawned.
+    ///
+    /// # Examples
+    ///
+    /// See [`Runtime::builder`].
+    pub fn build(self) -> io::Result<Runtime> {
+        let workers = match self.worker_threads {
+            Some(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "worker_threads(0): a runtime needs at least one worker thread to run tasks; \
+                     use worker_threads(1) or more",
+                ))
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let scheduler = Arc::new(Scheduler::new(workers, self.panic_hook, self.driver));
+        let handle = Handle { scheduler };
+        let mut runtime = Runtime { handle: handle.clone(), workers: Vec::with_capacity(workers) };
+        for index in 0..workers {
+            let (scheduler, handle) = (handle.scheduler.clone(), handle.clone());
+            let spawned = thread::Builder::new()
+                .name(format!("{}-{index}", self.thread_name))
+                .spawn(move || worker::run(scheduler, index, handle));
+            // On failure, dropping `runtime` shuts down the workers already started.
+            runtime.workers.push(spawned?);
+        }
+        Ok(runtime)
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("driver", &self.driver.is_some())
+            .finish()
+    }
+}

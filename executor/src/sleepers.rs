@@ -1,0 +1,63 @@
+//! The list of idle workers, so that new work wakes exactly one of them.
+//!
+//! Lesson: waking every idle worker for every new task (a "thundering herd") wastes
+//! more time in the kernel than the task takes to run. A producer that pushes a task
+//! to the injector calls [`Sleepers::notify_one`]: a single atomic load when nobody is
+//! idle, and one `unpark` of one worker otherwise.
+//!
+//! The race that matters (DESIGN.md invariant 2, "a worker that is parking at that very
+//! moment"): a worker registers as idle, *then* looks at the injector one last time; a
+//! producer pushes, *then* looks for idle workers. With `SeqCst` on both sides at least
+//! one of them sees the other, so a task can never sit in the injector while every
+//! worker sleeps.
+
+use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering::SeqCst};
+
+#[derive(Debug)]
+pub(crate) struct Sleepers {
+    idle: Mutex<Vec<usize>>,
+    /// `idle.len()`, readable without the lock for the fast path.
+    count: AtomicUsize,
+}
+
+impl Sleepers {
+    pub(crate) fn new(workers: usize) -> Self {
+        Sleepers { idle: Mutex::new(Vec::with_capacity(workers)), count: AtomicUsize::new(0) }
+    }
+
+    /// A worker is about to sleep. The caller must re-check for work afterwards.
+    pub(crate) fn register(&self, worker: usize) {
+        let mut idle = lock(&self.idle);
+        idle.push(worker);
+        self.count.store(idle.len(), SeqCst);
+        drop(idle);
+        // Orders the caller's re-check of the queues after our announcement.
+        fence(SeqCst);
+    }
+
+    /// A worker woke up by itself (timeout, found work): take it off the list.
+    pub(crate) fn unregister(&self, worker: usize) {
+        let mut idle = lock(&self.idle);
+        if let Some(at) = idle.iter().position(|&w| w == worker) {
+            idle.swap_remove(at);
+            self.count.store(idle.len(), SeqCst);
+        }
+    }
+
+    /// Takes one idle worker off the list, for the caller to unpark.
+    pub(crate) fn pop(&self) -> Option<usize> {
+        // Orders the caller's push (done before this call) before our look at the list.
+        fence(SeqCst);
+        if self.count.load(SeqCst) == 0 {
+            return None; // the fast path every busy runtime takes
+        }
+        let mut idle = lock(&self.idle);
+        let worker = idle.pop();
+        self.count.store(idle.len(), SeqCst);
+        worker
+    }
+
+    pub(crate) fn any_idle(&self) -> bool {
+        self.count.load(SeqCst) != 0
+    }
+}

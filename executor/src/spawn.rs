@@ -1,0 +1,189 @@
+//! Spawning: `spawn`, `spawn_local` and the task `Builder` that names tasks.
+//!
+//! Lesson: `ConfigureAwait` in Rust terms. A task made by [`spawn`] is `Send` and
+//! continues on whichever worker is free after each `.await`; a task made by
+//! [`spawn_local`] may hold `!Send` data (an `Rc`, a `RefCell`) and therefore always
+//! continues on the one thread that spawned it. Every spawn is `#[track_caller]`,
+//! so the task remembers the line that created it for error messages.
+
+use std::{future::Future, panic::Location};
+
+use crate::{handle::Handle, join::JoinHandle, local, meta::TaskMeta, sync::Arc};
+
+/// Spawns a `Send` task onto the current runtime; it runs on any worker thread.
+///
+/// The task starts running right away, whether or not the handle is awaited.
+/// Dropping the returned [`JoinHandle`] detaches the task.
+///
+/// # Panics
+///
+/// Outside a runtime (not on a worker, not inside `block_on`), with a message that
+/// says how to get one.
+///
+/// # Examples
+///
+/// ```
+/// let rt = turtles_executor::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let a = turtles_executor::spawn(async { 1 });
+///     let b = turtles_executor::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(sum, 3);
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Builder::new().spawn(future)
+}
+
+/// Spawns a `!Send` task that is always polled on this thread, the one inside `block_on`.
+///
+/// The future may hold `Rc`, `RefCell` and other thread-bound data. Its output must be
+/// `Send`, because the [`JoinHandle`] may be awaited on any thread. Local tasks still
+/// unfinished when the `block_on` that runs them returns are cancelled.
+///
+/// # Panics
+///
+/// Outside `block_on` (for example on a worker thread), with a message that says why.
+///
+/// # Examples
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc};
+///
+/// let total = turtles_executor::block_on(async {
+///     let shared = Rc::new(RefCell::new(0));
+///     let counter = shared.clone();
+///     turtles_executor::spawn_local(async move { *counter.borrow_mut() += 1 }).await.unwrap();
+///     let total = *shared.borrow();
+///     total
+/// });
+/// assert_eq!(total, 1);
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    Builder::new().spawn_local(future)
+}
+
+pub(crate) fn spawn_on<F>(
+    handle: &Handle,
+    future: F,
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    handle.scheduler.spawn(future, TaskMeta::new(name, location))
+}
+
+/// Configures a task before spawning it; today, its name.
+///
+/// The name shows up in [`JoinError`](crate::JoinError)'s message, in
+/// [`PanicReport`](crate::PanicReport) and in watchdog reports.
+///
+/// # Examples
+///
+/// ```
+/// let rt = turtles_executor::Runtime::new().unwrap();
+/// let err = rt.block_on(async {
+///     turtles_executor::task::Builder::new()
+///         .name("parser")
+///         .spawn(async { panic!("bad input") })
+///         .await
+///         .unwrap_err()
+/// });
+/// assert!(err.to_string().starts_with("task 'parser'"));
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    name: Option<Arc<str>>,
+}
+
+impl Builder {
+    /// A builder for an unnamed task.
+    ///
+    /// # Examples
+    ///
+    /// See [`Builder`].
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// Names the task.
+    ///
+    /// # Examples
+    ///
+    /// See [`Builder`].
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Spawns onto the current runtime, like [`spawn`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Builder`].
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let Some(handle) = Handle::try_current() else {
+            panic!(
+                "spawn was called outside a runtime: a spawned task needs worker threads to run on, \
+                 and this thread belongs to no runtime. Fix: call it inside `block_on` or from a task, \
+                 or spawn through `Runtime::spawn` / `Handle::spawn`."
+            )
+        };
+        spawn_on(&handle, future, self.name, Location::caller())
+    }
+
+    /// Spawns onto the runtime behind `handle`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// let task = turtles_executor::task::Builder::new().name("x").spawn_on(async { 5 }, &rt.handle());
+    /// assert_eq!(rt.block_on(task).unwrap(), 5);
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(self, future: F, handle: &Handle) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(handle, future, self.name, Location::caller())
+    }
+
+    /// Spawns a `!Send` task on this thread, like [`spawn_local`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let out = turtles_executor::block_on(async {
+    ///     turtles_executor::task::Builder::new().name("local").spawn_local(async { 3 }).await
+    /// });
+    /// assert_eq!(out.unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        local::spawn_local(future, TaskMeta::new(self.name, Location::caller()))
+    }
+}
