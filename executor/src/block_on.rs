@@ -18,7 +18,6 @@ use std::{
     future::Future,
     pin::pin,
     task::{Context, Poll},
-    time::Duration,
 };
 
 use futures_task::{waker_ref, ArcWake};
@@ -33,9 +32,6 @@ use crate::{
 
 /// Local tasks run between two looks at the main future: keeps it responsive.
 const LOCAL_BUDGET: usize = 61;
-
-/// How long to nap when another thread is driving the shared reactor (see `worker`).
-const DRIVER_BUSY_RETRY: Duration = Duration::from_millis(10);
 
 /// Everything that can wake the thread inside one `block_on` call.
 #[derive(Debug)]
@@ -113,11 +109,7 @@ pub fn block_on_with<F: Future>(
         // Nothing ran. A wake that arrived after the checks above left the parker
         // NOTIFIED, so this sleep returns at once instead of missing it.
         match wakeups.parker.driver() {
-            Some(_) => {
-                if !wakeups.parker.park_in_driver(None) {
-                    wakeups.parker.park_timeout(Some(DRIVER_BUSY_RETRY));
-                }
-            }
+            Some(_) => wakeups.parker.park_in_driver(None),
             None => wakeups.parker.park_timeout(None),
         }
     }

@@ -22,32 +22,40 @@ use crate::sync::{lock, Arc, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 /// What an idle executor thread blocks in when it may wait for I/O and timers too.
 ///
 /// The executor knows nothing about I/O: the facade crate implements this trait for the
-/// reactor, and any thread that runs out of work calls [`try_park`](Driver::try_park)
-/// instead of simply sleeping.
+/// reactor, and a thread that runs out of work sleeps in [`park`](Driver::park) instead
+/// of on its own condvar. Several threads may be in `park` at once (two runtimes, or a
+/// runtime and a `block_on`); the driver decides which of them actually polls.
+///
+/// The token closes the classic race of sleeping: the executor takes a token, *then*
+/// announces that it sleeps in the driver, then calls `park(token, ..)`. An `unpark`
+/// that lands between the announcement and the sleep has already moved the driver past
+/// that token, so `park` returns at once instead of sleeping through it.
 ///
 /// # Examples
 ///
-/// A driver with no I/O at all: it just sleeps for the timeout.
+/// A driver with no I/O at all: a generation counter and a condvar.
 ///
 /// ```
 /// use std::{sync::{Arc, Condvar, Mutex}, time::Duration};
 /// use turtles_executor::Driver;
 ///
 /// #[derive(Default)]
-/// struct Sleeper { woken: Mutex<bool>, cv: Condvar }
+/// struct Sleeper { generation: Mutex<u64>, cv: Condvar }
 ///
 /// impl Driver for Sleeper {
-///     fn try_park(&self, timeout: Option<Duration>) -> bool {
-///         let woken = self.woken.lock().unwrap();
-///         let mut woken = match timeout {
-///             Some(t) => self.cv.wait_timeout_while(woken, t, |w| !*w).unwrap().0,
-///             None => self.cv.wait_while(woken, |w| !*w).unwrap(),
+///     fn token(&self) -> u64 {
+///         *self.generation.lock().unwrap()
+///     }
+///     fn park(&self, token: u64, timeout: Option<Duration>) {
+///         let g = self.generation.lock().unwrap();
+///         let still = |g: &mut u64| *g == token;
+///         let _g = match timeout {
+///             Some(t) => self.cv.wait_timeout_while(g, t, still).unwrap().0,
+///             None => self.cv.wait_while(g, still).unwrap(),
 ///         };
-///         *woken = false;
-///         true
 ///     }
 ///     fn unpark(&self) {
-///         *self.woken.lock().unwrap() = true;
+///         *self.generation.lock().unwrap() += 1;
 ///         self.cv.notify_all();
 ///     }
 /// }
@@ -59,14 +67,17 @@ use crate::sync::{lock, Arc, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
 /// ```
 pub trait Driver: Send + Sync + 'static {
-    /// Blocks the calling thread until an I/O event or timer fires, `timeout` passes, or
-    /// [`unpark`](Driver::unpark) is called, and wakes the `Waker`s of whatever became
-    /// ready. May return early. Returns `false` at once, without blocking, if another
-    /// thread is driving right now.
-    fn try_park(&self, timeout: Option<Duration>) -> bool;
+    /// A token to pass to the next [`park`](Driver::park); taken *before* the thread
+    /// announces that it sleeps.
+    fn token(&self) -> u64;
 
-    /// Makes the thread blocked in `try_park` return soon. If no thread is blocked, the
-    /// next `try_park` returns at once.
+    /// Blocks the calling thread until an I/O event or timer fires, `timeout` passes, or
+    /// [`unpark`](Driver::unpark) was called after `token` was taken — and wakes the
+    /// `Waker`s of whatever became ready. May return early.
+    fn park(&self, token: u64, timeout: Option<Duration>);
+
+    /// Makes every thread blocked in `park` return soon, and every `park` whose token
+    /// was taken before this call return at once.
     fn unpark(&self);
 }
 
@@ -103,19 +114,16 @@ impl Parker {
         self.driver.as_ref()
     }
 
-    /// Sleeps inside the driver. Returns `false` (after consuming any notification)
-    /// if another thread was already driving; the caller then sleeps on the condvar.
-    pub(crate) fn park_in_driver(&self, timeout: Option<Duration>) -> bool {
+    /// Sleeps inside the driver until an event, the timeout, or `unpark`.
+    pub(crate) fn park_in_driver(&self, timeout: Option<Duration>) {
         let driver = self.driver.as_ref().expect("park_in_driver needs a parker with a driver");
+        let token = driver.token(); // before the announcement: see `Driver`
         if self.state.compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst).is_err() {
             self.state.swap(EMPTY, SeqCst); // NOTIFIED --> EMPTY: the wake came first
-            return true;
+            return;
         }
-        let drove = driver.try_park(timeout);
-        // PARKED_DRIVER or NOTIFIED --> EMPTY. An unpark that raced us has already
-        // interrupted the driver (or will make its next try_park return at once).
-        let was_notified = self.state.swap(EMPTY, SeqCst) == NOTIFIED;
-        drove || was_notified
+        driver.park(token, timeout);
+        self.state.swap(EMPTY, SeqCst); // PARKED_DRIVER or NOTIFIED --> EMPTY
     }
 
     /// Sleeps on the condvar until `unpark` or the timeout.

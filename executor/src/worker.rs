@@ -39,11 +39,6 @@ const LOCAL_CAPACITY: usize = 256;
 #[cfg(loom)]
 const LOCAL_CAPACITY: usize = 2;
 
-/// When the shared reactor is being driven by a thread of *another* runtime (or a
-/// `block_on`), this worker cannot sleep in it; it naps on its condvar and then tries
-/// again, so that it takes over driving if that other thread goes away.
-const DRIVER_BUSY_RETRY: Duration = Duration::from_millis(10);
-
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
 }
@@ -151,7 +146,7 @@ impl Worker {
         let scheduler = &self.scheduler;
         if let Some(driver) = &scheduler.driver {
             if scheduler.driving.compare_exchange(false, true, AcqRel, Acquire).is_ok() {
-                driver.try_park(Some(Duration::ZERO));
+                driver.park(driver.token(), Some(Duration::ZERO));
                 scheduler.driving.store(false, Release);
             }
         }
@@ -192,18 +187,18 @@ impl Worker {
         }
         bump_owned(&self.counters().parks);
         let parker = &scheduler.parkers[self.index];
-        let mut drove = false;
-        if scheduler.driver.is_some() && scheduler.driving.compare_exchange(false, true, AcqRel, Acquire).is_ok() {
-            drove = parker.park_in_driver(None);
+        // One worker of this runtime sleeps in the driver, the others on their condvars:
+        // an unpark then wakes one thread, not every thread in the reactor.
+        let drives = scheduler.driver.is_some()
+            && scheduler.driving.compare_exchange(false, true, AcqRel, Acquire).is_ok();
+        if drives {
+            parker.park_in_driver(None);
             scheduler.driving.store(false, Release);
-            if !drove {
-                parker.park_timeout(Some(DRIVER_BUSY_RETRY));
-            }
         } else {
             parker.park_timeout(None);
         }
         scheduler.sleepers.unregister(self.index);
-        if drove && !self.local.borrow().is_empty() {
+        if drives && !self.local.borrow().is_empty() {
             // We leave the driver to run what it woke; let an idle colleague take over
             // watching for I/O meanwhile.
             scheduler.notify_one();

@@ -1,1 +1,51 @@
-//! placeholder
+//! The I/O half of turtles: a reactor that turns kernel events into `Waker::wake` calls.
+//!
+//! # What a reactor is
+//!
+//! A reactor is a table of "who is waiting for what" plus one system call that sleeps
+//! until any of it happens. A task that reads a socket with no data does not block a
+//! thread: it stores its `Waker` in the table and returns `Pending`. Some idle thread
+//! sleeps in `epoll_wait` for *all* sockets and timers at once; when the kernel says
+//! "socket 7 is readable", the reactor looks up entry 7 and calls its waker. That is
+//! how thousands of connections are served by two threads.
+//!
+//! This crate knows nothing about tasks or executors — it only stores and wakes
+//! `Waker`s. [`drive`] shows the smallest loop that uses it:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//!
+//! let start = Instant::now();
+//! turtles_reactor::drive(turtles_reactor::time::sleep(Duration::from_millis(10)));
+//! assert!(start.elapsed() >= Duration::from_millis(10));
+//! ```
+//!
+//! # Map of the crate
+//!
+//! | file | idea |
+//! |---|---|
+//! | `reactor.rs` | the mio `Poll`, who polls it, and the event → waker dispatch |
+//! | `readiness.rs` | one source's readiness and wakers; the lost-event race, solved |
+//! | `sources.rs` | the token → source table, with generations against stale events |
+//! | `registration.rs` | a socket attached to the reactor; the try / `WouldBlock` / wait loop |
+//! | `timers.rs` | deadlines in order, each with a waker |
+//! | `time/` | `sleep`, `timeout`, `interval` |
+//! | `net/` | `TcpListener`, `TcpStream`, `UdpSocket` |
+//! | `drive.rs` | the smallest event loop: one future, this thread, the reactor |
+//! | `sync.rs` | sync primitives, swapped for loom's under `--cfg loom` |
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod drive;
+pub mod net;
+mod reactor;
+pub mod readiness;
+mod registration;
+mod sources;
+mod sync;
+pub mod time;
+pub mod timers;
+
+pub use drive::drive;
+pub use reactor::{Reactor, ReactorMetrics};

@@ -1,0 +1,31 @@
+//! Networking: TCP and UDP sockets whose waits hold no thread.
+//!
+//! Lesson: every socket here is a non-blocking mio socket plus a
+//! [`Registration`](crate::registration) with the reactor. `read` tries the system
+//! call; on `WouldBlock` it leaves its waker and returns `Pending`, and the task is
+//! only polled again once the kernel reports the socket readable.
+
+mod tcp_listener;
+mod tcp_stream;
+mod udp;
+
+pub use std::net::{Shutdown, SocketAddr};
+pub use tcp_listener::TcpListener;
+pub use tcp_stream::TcpStream;
+pub use udp::UdpSocket;
+
+use std::{io, net::ToSocketAddrs};
+
+/// Resolves `addr` and tries `each` on every address until one works; the last error
+/// otherwise. Name resolution may block (it is the OS resolver); addresses like
+/// `"127.0.0.1:0"` involve no lookup at all.
+pub(crate) fn for_each_addr<T>(addr: impl ToSocketAddrs, mut each: impl FnMut(SocketAddr) -> io::Result<T>) -> io::Result<T> {
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        match each(addr) {
+            Ok(value) => return Ok(value),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to no socket address")))
+}

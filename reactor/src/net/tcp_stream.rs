@@ -1,0 +1,279 @@
+//! `TcpStream`: a connection whose reads and writes wait without a thread.
+//!
+//! Inherent `async fn`s for everyday use, plus `futures_io::AsyncRead`/`AsyncWrite`
+//! so the futures ecosystem's helpers (`copy`, `BufReader`, `lines`) work on it.
+
+use std::{
+    fmt,
+    future::poll_fn,
+    io::{self, Read, Write},
+    net::{Shutdown, SocketAddr, ToSocketAddrs},
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use crate::{readiness::Direction, registration::Registration};
+
+/// A TCP connection.
+///
+/// Reads take `&mut self`: one reader and one writer at a time, as with any socket
+/// that remembers a single waker per direction.
+///
+/// # Examples
+///
+/// See [`TcpListener`](super::TcpListener).
+pub struct TcpStream {
+    io: Registration<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream { io: Registration::new(stream)? })
+    }
+
+    /// Connects to `addr`, trying each address it resolves to.
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionRefused` when nothing listens there; the last error if every address fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// turtles_reactor::drive(async {
+    ///     // Bind, then drop, to find a port where nothing listens.
+    ///     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    ///     let err = turtles_reactor::net::TcpStream::connect(addr).await.unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    /// });
+    /// ```
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for addr in addr.to_socket_addrs()? {
+            match Self::connect_one(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to no socket address")))
+    }
+
+    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+        // A non-blocking connect returns at once; the socket turns writable when the
+        // handshake is over, one way or the other.
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        poll_fn(|cx| {
+            stream.io.poll_io(cx, Direction::Write, |s| match s.take_error()? {
+                Some(error) => Err(error),
+                None => match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    // Spuriously writable before the handshake finished: wait more.
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+                    Err(e) => Err(e),
+                },
+            })
+        })
+        .await?;
+        Ok(stream)
+    }
+
+    /// Reads some bytes; `Ok(0)` means the peer closed its side.
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionReset` and other OS errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`TcpListener`](super::TcpListener).
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes.
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` if the peer closes first; OS errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`TcpListener`](super::TcpListener).
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => buf = &mut buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes some bytes; returns how many.
+    ///
+    /// # Errors
+    ///
+    /// `BrokenPipe`, `ConnectionReset` and other OS errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`TcpListener`](super::TcpListener).
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+    }
+
+    /// Writes all of `buf`.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write); `WriteZero` if the socket accepts nothing.
+    ///
+    /// # Examples
+    ///
+    /// See [`TcpListener`](super::TcpListener).
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Does nothing and succeeds: TCP keeps no buffer in user space.
+    ///
+    /// # Errors
+    ///
+    /// Never.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # turtles_reactor::drive(async {
+    /// # let l = turtles_reactor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut s = turtles_reactor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// s.flush().await.unwrap();
+    /// # });
+    /// ```
+    pub async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Shuts down the read half, the write half (the peer then reads EOF), or both.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` and other OS errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # turtles_reactor::drive(async {
+    /// # let l = turtles_reactor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = turtles_reactor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = l.accept().await.unwrap();
+    /// client.shutdown(std::net::Shutdown::Write).await.unwrap();
+    /// assert_eq!(server.read(&mut [0; 8]).await.unwrap(), 0, "EOF");
+    /// # });
+    /// ```
+    pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.io().shutdown(how)
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected`, or another OS error.
+    ///
+    /// # Examples
+    ///
+    /// See [`TcpListener`](super::TcpListener).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.io().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// An OS error, if the socket cannot report it.
+    ///
+    /// # Examples
+    ///
+    /// See [`TcpListener`](super::TcpListener).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.io().local_addr()
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on: small writes go out at once.
+    ///
+    /// # Errors
+    ///
+    /// An OS error, if the option cannot be set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # turtles_reactor::drive(async {
+    /// # let l = turtles_reactor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let s = turtles_reactor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// s.set_nodelay(true).unwrap();
+    /// assert!(s.nodelay().unwrap());
+    /// # });
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.io().set_nodelay(nodelay)
+    }
+
+    /// Whether Nagle's algorithm is off.
+    ///
+    /// # Errors
+    ///
+    /// An OS error, if the option cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_nodelay`](Self::set_nodelay).
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.io().nodelay()
+    }
+
+    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+    }
+
+    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.io.io().shutdown(Shutdown::Write))
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}

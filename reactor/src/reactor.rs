@@ -1,0 +1,329 @@
+//! The reactor: one `mio::Poll` for the whole process, driven by whichever thread is idle.
+//!
+//! Lesson: there is no "reactor thread". A thread with nothing to do calls
+//! [`Reactor::park`]; one such thread at a time becomes the *poller* and sleeps in
+//! `epoll_wait` until the nearest timer deadline, an I/O event, or an unpark. When it
+//! wakes it turns each event into a `Waker::wake` — which, on a worker, puts the task
+//! straight into that worker's own queue — and fires due timers. The path of one event:
+//!
+//! ```text
+//! kernel ─ epoll_wait ─> Events ─ token ─> Sources slab ─> Readiness::set ─> Waker::wake
+//!        ─> run queue ─> poll ─> TcpStream::poll_read ─> read() returns the data
+//! ```
+//!
+//! Other threads that call `park` meanwhile wait on a condvar as *standbys*: when the
+//! poller leaves, one of them takes over, so some idle thread is always watching I/O.
+//!
+//! One reactor per process (started lazily by [`Reactor::global`]) is what lets a
+//! socket or timer be created anywhere — in `main`, in a `block_on`, on any runtime —
+//! and simply attach here the first time it is polled.
+
+use std::{
+    io,
+    sync::{
+        atomic::{
+            AtomicBool, AtomicU64,
+            Ordering::{Relaxed, SeqCst},
+        },
+        Condvar, Mutex as StdMutex, OnceLock, TryLockError,
+    },
+    time::{Duration, Instant},
+};
+
+use mio::{event::Source, Events, Interest, Poll, Token};
+
+use crate::{
+    readiness::{Readiness, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED},
+    sources::Sources,
+    sync::{lock, Arc, Mutex},
+    timers::Timers,
+};
+
+/// The token of the mio `Waker` that interrupts the poller. Real sources never get it:
+/// their tokens are `generation << 32 | key` with a key below 2^32.
+const WAKE_TOKEN: Token = Token(usize::MAX);
+
+/// The process-wide I/O and timer driver.
+#[derive(Debug)]
+pub struct Reactor {
+    /// Held by the one thread inside `epoll_wait`.
+    poller: StdMutex<Poller>,
+    registry: mio::Registry,
+    waker: mio::Waker,
+    sources: Mutex<Sources>,
+    timers: Timers,
+    /// Unpark generations and standby count, and the condvar standbys wait on.
+    standby: StdMutex<Standby>,
+    standby_cv: Condvar,
+    /// A thread holds the poller and is in (or about to enter) `epoll_wait`.
+    polling: AtomicBool,
+    turns: AtomicU64,
+    events: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Standby {
+    /// Bumped by every `unpark`; a `park` whose token differs returns at once.
+    generation: u64,
+    /// Threads waiting on the condvar.
+    waiting: usize,
+}
+
+#[derive(Debug)]
+struct Poller {
+    poll: Poll,
+    events: Events,
+    ready: Vec<(Arc<Readiness>, usize)>,
+}
+
+/// Counters about the reactor, for tests and the curious.
+///
+/// # Examples
+///
+/// ```
+/// let m = turtles_reactor::Reactor::global().unwrap().metrics();
+/// println!("{} timers pending, {} sources", m.timer_entries(), m.io_sources());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReactorMetrics {
+    timer_entries: usize,
+    io_sources: usize,
+    turns: u64,
+    events: u64,
+}
+
+impl ReactorMetrics {
+    /// Timers waiting to fire. Dropped `Sleep`s and `timeout`s leave none behind.
+    pub fn timer_entries(&self) -> usize {
+        self.timer_entries
+    }
+    /// Sockets registered right now.
+    pub fn io_sources(&self) -> usize {
+        self.io_sources
+    }
+    /// Times a thread polled the OS.
+    pub fn turns(&self) -> u64 {
+        self.turns
+    }
+    /// I/O events dispatched so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+impl Reactor {
+    /// A new reactor. Most code wants [`Reactor::global`].
+    ///
+    /// # Errors
+    ///
+    /// If the OS refuses an epoll instance or an eventfd.
+    pub fn new() -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
+        Ok(Reactor {
+            poller: StdMutex::new(Poller { poll, events: Events::with_capacity(1024), ready: Vec::new() }),
+            registry,
+            waker,
+            sources: Mutex::new(Sources::default()),
+            timers: Timers::new(),
+            standby: StdMutex::new(Standby::default()),
+            standby_cv: Condvar::new(),
+            polling: AtomicBool::new(false),
+            turns: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+        })
+    }
+
+    /// The process's reactor, started on first use.
+    ///
+    /// # Errors
+    ///
+    /// If it could not be started (the OS refused an epoll instance); every call then
+    /// returns that error again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// assert!(std::ptr::eq(reactor, turtles_reactor::Reactor::global().unwrap()));
+    /// ```
+    pub fn global() -> io::Result<&'static Reactor> {
+        static GLOBAL: OnceLock<Result<Reactor, (io::ErrorKind, String)>> = OnceLock::new();
+        match GLOBAL.get_or_init(|| Reactor::new().map_err(|e| (e.kind(), e.to_string()))) {
+            Ok(reactor) => Ok(reactor),
+            Err((kind, message)) => Err(io::Error::new(*kind, format!("turtles could not start its reactor: {message}"))),
+        }
+    }
+
+    /// The timer list.
+    pub fn timers(&self) -> &Timers {
+        &self.timers
+    }
+
+    /// Adds a timer and, if it is the new earliest, interrupts the poller so that it
+    /// re-plans its sleep.
+    pub(crate) fn add_timer(&self, deadline: Instant, waker: std::task::Waker) -> crate::timers::TimerKey {
+        let (key, earliest) = self.timers.insert(deadline, waker);
+        // The poller sets `polling` before it reads the next deadline: either it sees
+        // our entry, or we see the flag and interrupt it.
+        if earliest && self.polling.load(SeqCst) {
+            let _ = self.waker.wake();
+        }
+        key
+    }
+
+    /// Registers a mio source for both directions.
+    pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<(Token, Arc<Readiness>)> {
+        let (token, readiness) = lock(&self.sources).insert();
+        if let Err(e) = self.registry.register(source, token, Interest::READABLE | Interest::WRITABLE) {
+            lock(&self.sources).remove(token);
+            return Err(e);
+        }
+        Ok((token, readiness))
+    }
+
+    /// Forgets a source; events already in flight for its token are dropped as stale.
+    pub(crate) fn deregister(&self, source: &mut impl Source, token: Token) {
+        let _ = self.registry.deregister(source);
+        let readiness = lock(&self.sources).remove(token);
+        drop(readiness);
+    }
+
+    /// A token for [`park`](Self::park), taken before announcing the sleep.
+    pub fn token(&self) -> u64 {
+        self.standby().generation
+    }
+
+    fn standby(&self) -> std::sync::MutexGuard<'_, Standby> {
+        self.standby.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Blocks until I/O is ready, a timer is due, `timeout` passes, or [`unpark`] is
+    /// called after `token` was taken; wakes the wakers of everything that became ready.
+    ///
+    /// [`unpark`]: Self::unpark
+    pub fn park(&self, token: u64, timeout: Option<Duration>) {
+        let give_up_at = timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            match self.poller.try_lock() {
+                Ok(poller) => return self.poll_as_poller(poller, token, timeout),
+                Err(TryLockError::Poisoned(p)) => return self.poll_as_poller(p.into_inner(), token, timeout),
+                Err(TryLockError::WouldBlock) => {}
+            }
+            // Someone else polls: wait as a standby.
+            let mut standby = self.standby();
+            if standby.generation != token {
+                return; // unparked since the token was taken
+            }
+            // Checked under the standby lock: the poller notifies under it after
+            // releasing the poller, so we either see it free or get its notification.
+            if !matches!(self.poller.try_lock(), Err(TryLockError::WouldBlock)) {
+                continue;
+            }
+            let wait = match give_up_at {
+                Some(at) => match at.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return,
+                },
+                None => Duration::MAX,
+            };
+            standby.waiting += 1;
+            let (mut standby, _) = self.standby_cv.wait_timeout(standby, wait).unwrap_or_else(|p| p.into_inner());
+            standby.waiting -= 1;
+            if standby.generation != token {
+                return;
+            }
+        }
+    }
+
+    /// Makes `park` return: wakes every standby and interrupts the poller.
+    pub fn unpark(&self) {
+        let mut standby = self.standby();
+        standby.generation += 1;
+        if standby.waiting > 0 {
+            self.standby_cv.notify_all();
+        }
+        drop(standby);
+        // The poller set `polling` before it read the generation; if it read the old
+        // one it is (about to be) in epoll_wait, and we see the flag here.
+        if self.polling.load(SeqCst) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    fn poll_as_poller(&self, mut poller: std::sync::MutexGuard<'_, Poller>, token: u64, timeout: Option<Duration>) {
+        self.polling.store(true, SeqCst);
+        let unparked = self.standby().generation != token;
+        let now = Instant::now();
+        let until_timer = self.timers.next_deadline().map(|d| d.saturating_duration_since(now));
+        let timeout = match (unparked, timeout, until_timer) {
+            (true, _, _) => Some(Duration::ZERO), // still collect what is ready, but do not sleep
+            (false, Some(a), Some(b)) => Some(a.min(b)),
+            (false, a, b) => a.or(b),
+        };
+        self.turns.fetch_add(1, Relaxed);
+        let Poller { poll, events, ready } = &mut *poller;
+        if let Err(e) = poll.poll(events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                // Nothing sensible to do but report it and let the caller look for work.
+                eprintln!("turtles: epoll_wait failed: {e}");
+            }
+        }
+        self.polling.store(false, SeqCst);
+        {
+            let sources = lock(&self.sources);
+            for event in events.iter() {
+                if event.token() == WAKE_TOKEN {
+                    continue;
+                }
+                if let Some(readiness) = sources.get(event.token()) {
+                    ready.push((readiness.clone(), bits_of(event)));
+                }
+            }
+        }
+        self.events.fetch_add(ready.len() as u64, Relaxed);
+        // Wake outside every lock but the poller's: on a worker, each wake is a push to
+        // its own queue, so the woken tasks run right here, with no cross-thread hop.
+        for (readiness, bits) in ready.drain(..) {
+            readiness.set(bits);
+        }
+        self.timers.fire_due(Instant::now());
+        drop(poller);
+        // Hand over: a standby may now become the poller.
+        let standby = self.standby();
+        if standby.waiting > 0 {
+            self.standby_cv.notify_all();
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub fn metrics(&self) -> ReactorMetrics {
+        ReactorMetrics {
+            timer_entries: self.timers.len(),
+            io_sources: lock(&self.sources).len(),
+            turns: self.turns.load(Relaxed),
+            events: self.events.load(Relaxed),
+        }
+    }
+}
+
+fn bits_of(event: &mio::event::Event) -> usize {
+    let mut bits = 0;
+    if event.is_readable() {
+        bits |= READABLE;
+    }
+    if event.is_writable() {
+        bits |= WRITABLE;
+    }
+    if event.is_read_closed() {
+        bits |= READ_CLOSED;
+    }
+    if event.is_write_closed() {
+        bits |= WRITE_CLOSED;
+    }
+    if event.is_error() {
+        bits |= ERROR;
+    }
+    bits
+}

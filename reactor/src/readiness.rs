@@ -1,0 +1,193 @@
+//! What the reactor knows about one I/O source: is it readable, is it writable, and
+//! which task to wake when that changes. No mio in here, so loom can check it.
+//!
+//! Lesson: "an I/O wait holds no thread". A task waiting for a socket is nothing but a
+//! `Waker` stored in this struct; no thread sleeps on its behalf.
+//!
+//! The race that makes or breaks a reactor (DESIGN.md invariant 5): a task reads,
+//! gets `WouldBlock`, and goes to store its waker — while, at that very moment, the
+//! kernel reports the socket readable. Two rules make sure that event is never lost:
+//!
+//! 1. Every event bumps a *tick*. A task clears readiness only with the tick it saw
+//!    before its read; if an event came in between, the tick differs and the clear
+//!    does nothing, so the next poll sees the new readiness.
+//! 2. A task stores its waker *then* re-checks readiness; the dispatcher sets readiness
+//!    *then* takes the waker. Both go through the waker's mutex, so one of the two
+//!    always sees the other.
+
+use std::task::{Context, Poll, Waker};
+
+use crate::sync::{lock, AtomicUsize, Mutex, Ordering::{AcqRel, Acquire}};
+
+/// Readiness bits, as reported by the OS.
+pub const READABLE: usize = 0b0_0001;
+/// See [`READABLE`].
+pub const WRITABLE: usize = 0b0_0010;
+/// The peer will send no more: reads return 0 from now on.
+pub const READ_CLOSED: usize = 0b0_0100;
+/// Writes will fail from now on.
+pub const WRITE_CLOSED: usize = 0b0_1000;
+/// An error is pending on the socket; the next operation reports it.
+pub const ERROR: usize = 0b1_0000;
+const BITS: usize = 0xFFFF;
+const TICK_SHIFT: u32 = 16;
+
+/// Which half of a socket a task waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Waiting to read (or accept, or receive).
+    Read,
+    /// Waiting to write (or connect, or send).
+    Write,
+}
+
+impl Direction {
+    /// The bits that end a wait in this direction: readiness, closure, or an error.
+    fn mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+        }
+    }
+}
+
+/// A snapshot of readiness handed to a task, to clear with later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadyEvent {
+    tick: usize,
+    bits: usize,
+}
+
+impl ReadyEvent {
+    /// The readiness bits seen.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+}
+
+/// One source's readiness word (`tick << 16 | bits`) and its two waiting tasks.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    word: AtomicUsize,
+    reader: Mutex<Option<Waker>>,
+    writer: Mutex<Option<Waker>>,
+}
+
+impl Readiness {
+    /// Fresh: not ready for anything, nobody waiting.
+    pub fn new() -> Self {
+        Readiness::default()
+    }
+
+    /// The dispatcher: the OS reported `bits`. Records them under a new tick, then wakes
+    /// whoever waits for them.
+    pub fn set(&self, bits: usize) {
+        let mut current = self.word.load(Acquire);
+        loop {
+            let tick = (current >> TICK_SHIFT).wrapping_add(1) & (usize::MAX >> TICK_SHIFT);
+            let next = (tick << TICK_SHIFT) | (current & BITS) | bits;
+            match self.word.compare_exchange_weak(current, next, AcqRel, Acquire) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        for (direction, slot) in [(Direction::Read, &self.reader), (Direction::Write, &self.writer)] {
+            if bits & direction.mask() != 0 {
+                let waker = lock(slot).take();
+                if let Some(waker) = waker {
+                    waker.wake(); // outside the lock
+                }
+            }
+        }
+    }
+
+    /// A task: is the source ready in `direction`? If not, leave the waker.
+    pub fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+        if let Some(event) = self.ready(direction) {
+            return Poll::Ready(event);
+        }
+        {
+            let mut slot = lock(self.slot(direction));
+            match &*slot {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        // Rule 2: re-check after registering. An event that was set before our waker
+        // was stored found no waker to wake; we must see it here instead.
+        match self.ready(direction) {
+            Some(event) => Poll::Ready(event),
+            None => Poll::Pending,
+        }
+    }
+
+    /// A task got `WouldBlock` after `event`: forget the readiness it had seen — unless
+    /// a newer event arrived since (rule 1).
+    pub fn clear(&self, event: ReadyEvent, direction: Direction) {
+        let keep_closed = !(match direction {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        });
+        let mut current = self.word.load(Acquire);
+        loop {
+            if current >> TICK_SHIFT != event.tick {
+                return; // a newer event: keep it
+            }
+            let next = current & keep_closed;
+            match self.word.compare_exchange_weak(current, next, AcqRel, Acquire) {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Wakes both waiters (the source is being torn down, or the reactor wants them to
+    /// look again).
+    pub fn wake_all(&self) {
+        self.set(READ_CLOSED | WRITE_CLOSED);
+    }
+
+    fn ready(&self, direction: Direction) -> Option<ReadyEvent> {
+        let word = self.word.load(Acquire);
+        let bits = word & BITS & direction.mask();
+        (bits != 0).then_some(ReadyEvent { tick: word >> TICK_SHIFT, bits })
+    }
+
+    fn slot(&self, direction: Direction) -> &Mutex<Option<Waker>> {
+        match direction {
+            Direction::Read => &self.reader,
+            Direction::Write => &self.writer,
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_between_would_block_and_clear_is_kept() {
+        let r = Readiness::new();
+        let mut cx = Context::from_waker(Waker::noop());
+        r.set(READABLE);
+        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else { panic!("readable") };
+        r.set(READABLE); // arrives after our read returned WouldBlock
+        r.clear(seen, Direction::Read);
+        assert!(r.poll_ready(Direction::Read, &mut cx).is_ready(), "the newer event survives the clear");
+    }
+
+    #[test]
+    fn clear_forgets_only_its_own_direction_and_never_closure() {
+        let r = Readiness::new();
+        let mut cx = Context::from_waker(Waker::noop());
+        r.set(READABLE | WRITABLE);
+        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        r.clear(seen, Direction::Read);
+        assert!(r.poll_ready(Direction::Read, &mut cx).is_pending());
+        assert!(r.poll_ready(Direction::Write, &mut cx).is_ready());
+        r.set(READ_CLOSED);
+        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        r.clear(seen, Direction::Read);
+        assert!(r.poll_ready(Direction::Read, &mut cx).is_ready(), "closed stays closed");
+    }
+}

@@ -1,0 +1,160 @@
+//! The timer list: deadlines in order, each with the `Waker` of the task that waits.
+//!
+//! Lesson: a sleeping task holds no thread either. `sleep(1s)` stores a deadline and a
+//! waker here; the thread that drives the reactor sleeps in `epoll_wait` no longer than
+//! the nearest deadline, then wakes every task whose deadline has passed.
+//!
+//! A `BTreeMap` keyed by `(deadline, id)` keeps them sorted; the id makes equal
+//! deadlines distinct and lets a dropped `Sleep` remove exactly its own entry, so a
+//! program that creates and drops a million timeouts keeps this map small.
+
+use std::{collections::BTreeMap, task::Waker, time::Instant};
+
+use crate::sync::{lock, Mutex};
+
+/// Names one entry: its deadline and a unique id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimerKey {
+    deadline: Instant,
+    id: u64,
+}
+
+impl TimerKey {
+    /// When the entry fires.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+/// All pending timers of the process.
+#[derive(Debug, Default)]
+pub struct Timers {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: BTreeMap<TimerKey, Waker>,
+    next_id: u64,
+}
+
+impl Timers {
+    /// No timers.
+    pub fn new() -> Self {
+        Timers::default()
+    }
+
+    /// Adds a timer. Returns its key and whether it is now the earliest one — in which
+    /// case the driver, asleep until a later deadline, must be woken to re-plan.
+    pub fn insert(&self, deadline: Instant, waker: Waker) -> (TimerKey, bool) {
+        let mut inner = lock(&self.inner);
+        let key = TimerKey { deadline, id: inner.next_id };
+        inner.next_id += 1;
+        let earliest = inner.entries.keys().next().is_none_or(|first| key < *first);
+        inner.entries.insert(key, waker);
+        (key, earliest)
+    }
+
+    /// Replaces the waker of a pending timer. `false` if the timer already fired (or
+    /// was removed): the caller must check its deadline and perhaps insert anew.
+    pub fn update_waker(&self, key: TimerKey, waker: &Waker) -> bool {
+        let mut inner = lock(&self.inner);
+        match inner.entries.get_mut(&key) {
+            Some(stored) => {
+                if !stored.will_wake(waker) {
+                    let old = std::mem::replace(stored, waker.clone());
+                    drop(inner);
+                    drop(old); // a waker's drop is user code: outside the lock
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a timer (its `Sleep` was dropped). Harmless if it already fired.
+    pub fn remove(&self, key: TimerKey) {
+        let waker = lock(&self.inner).entries.remove(&key);
+        drop(waker);
+    }
+
+    /// The nearest deadline, for the driver's poll timeout.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        lock(&self.inner).entries.keys().next().map(TimerKey::deadline)
+    }
+
+    /// Removes every timer due at `now` and wakes its task; returns how many fired.
+    pub fn fire_due(&self, now: Instant) -> usize {
+        let due: Vec<Waker> = {
+            let mut inner = lock(&self.inner);
+            let mut due = Vec::new();
+            while let Some(entry) = inner.entries.first_entry() {
+                if entry.key().deadline > now {
+                    break;
+                }
+                due.push(entry.remove());
+            }
+            due
+        };
+        let fired = due.len();
+        for waker in due {
+            waker.wake(); // outside the lock: waking may run a whole task inline
+        }
+        fired
+    }
+
+    /// Timers pending right now.
+    pub fn len(&self) -> usize {
+        lock(&self.inner).entries.len()
+    }
+
+    /// Whether no timer is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::{
+        sync::{Arc, Mutex as StdMutex},
+        task::Wake,
+        time::Duration,
+    };
+
+    struct Record(Arc<StdMutex<Vec<u32>>>, u32);
+    impl Wake for Record {
+        fn wake(self: Arc<Self>) {
+            self.0.lock().unwrap().push(self.1);
+        }
+    }
+
+    #[test]
+    fn fires_in_deadline_order_and_only_when_due() {
+        let timers = Timers::new();
+        let log = Arc::new(StdMutex::new(Vec::new()));
+        let t0 = Instant::now();
+        for (n, ms) in [(3, 30), (1, 10), (2, 20)] {
+            timers.insert(t0 + Duration::from_millis(ms), Arc::new(Record(log.clone(), n)).into());
+        }
+        assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_millis(10)));
+        assert_eq!(timers.fire_due(t0 + Duration::from_millis(9)), 0);
+        assert_eq!(timers.fire_due(t0 + Duration::from_millis(20)), 2);
+        assert_eq!(timers.fire_due(t0 + Duration::from_millis(100)), 1);
+        assert_eq!(*log.lock().unwrap(), vec![1, 2, 3]);
+        assert!(timers.is_empty());
+    }
+
+    #[test]
+    fn insert_reports_a_new_earliest_deadline() {
+        let timers = Timers::new();
+        let t0 = Instant::now();
+        assert!(timers.insert(t0 + Duration::from_secs(10), Waker::noop().clone()).1);
+        assert!(!timers.insert(t0 + Duration::from_secs(20), Waker::noop().clone()).1);
+        let (key, earliest) = timers.insert(t0 + Duration::from_secs(1), Waker::noop().clone());
+        assert!(earliest);
+        timers.remove(key);
+        assert_eq!(timers.len(), 2);
+    }
+}
