@@ -1,3 +1,72 @@
-//! placeholder
+//! # turtles: async all the way down
+//!
+//! A small async runtime written from scratch in safe Rust — executor, reactor,
+//! wakers — small enough to read in an evening. The lessons it is built to teach:
+//!
+//! * `async fn` compiles to a state machine that runs until its first unfinished
+//!   `.await`, then returns `Pending`; it is polled again only after its `Waker` fires.
+//! * An `.await` frees the thread, and I/O waits hold none: a waiting socket is a
+//!   `Waker` in the reactor's table.
+//! * Blocking on async work from an executor thread deadlocks; turtles refuses nested
+//!   `block_on` with a message instead.
+//! * A panic in a task nobody awaits is reported, never lost.
+//! * Dropping a future cancels it.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! turtles::block_on(async {
+//!     let listener = turtles::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     let server = turtles::spawn(async move {
+//!         let (mut socket, _) = listener.accept().await.unwrap();
+//!         let mut buf = [0; 5];
+//!         socket.read_exact(&mut buf).await.unwrap();
+//!         socket.write_all(&buf).await.unwrap(); // echo
+//!     });
+//!     let mut client = turtles::net::TcpStream::connect(addr).await.unwrap();
+//!     client.write_all(b"hello").await.unwrap();
+//!     let mut buf = [0; 5];
+//!     client.read_exact(&mut buf).await.unwrap();
+//!     assert_eq!(&buf, b"hello");
+//!     server.await.unwrap();
+//!     turtles::time::sleep(Duration::from_millis(1)).await;
+//! });
+//! ```
+//!
+//! The code lives in three crates: `turtles-executor` (tasks, queues, workers),
+//! `turtles-reactor` (mio, timers, sockets) and this facade, whose only code is the
+//! glue in `driver.rs` that lets an idle worker sleep in the reactor. Start reading
+//! at `ARCHITECTURE.md`.
+
 #![forbid(unsafe_code)]
-pub use turtles_executor::*;
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod driver;
+mod runtime;
+
+pub use runtime::{block_on, Builder, Runtime};
+pub use turtles_executor::{
+    spawn, spawn_local, task, Handle, JoinError, JoinHandle, Metrics, PanicReport,
+};
+pub use turtles_reactor::{net, time, ReactorMetrics};
+
+/// Counters of the process-wide reactor: pending timers, registered sockets, turns.
+///
+/// # Errors
+///
+/// If the reactor could not be started.
+///
+/// # Examples
+///
+/// ```
+/// let before = turtles::reactor_metrics().unwrap().timer_entries();
+/// turtles::block_on(async {
+///     let t = turtles::time::timeout(std::time::Duration::from_secs(60), std::future::pending::<()>());
+///     drop(t); // never polled, never registered
+/// });
+/// assert_eq!(turtles::reactor_metrics().unwrap().timer_entries(), before);
+/// ```
+pub fn reactor_metrics() -> std::io::Result<ReactorMetrics> {
+    Ok(turtles_reactor::Reactor::global()?.metrics())
+}

@@ -37,12 +37,13 @@ use crate::{
     scheduler::{self, Scheduler},
     state::{self, State},
     sync::{lock, Arc, LeakTracker, Mutex},
+    worker,
 };
 
 /// A task as the run queues see it, whatever its future's type.
 pub(crate) trait Runnable: Send + Sync + 'static {
     /// Polls the task once (or cancels it). Called only by the thread that popped it.
-    fn run(self: Arc<Self>) -> Ran;
+    fn run(self: Arc<Self>);
     /// Shutdown: drop the future if it is still there and report cancellation.
     fn shut_down(&self);
     /// Who this task is, for diagnostics.
@@ -55,17 +56,6 @@ impl std::fmt::Debug for dyn Runnable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.meta())
     }
-}
-
-/// What happened when a worker ran a task; the worker counts it.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Ran {
-    /// The future returned `Pending` (and may already be queued again).
-    Pending,
-    /// The task finished: returned, panicked or was cancelled.
-    Completed,
-    /// Nothing to do: the task was shut down while it sat in a queue.
-    Skipped,
 }
 
 pub(crate) struct Task<F: Future> {
@@ -107,6 +97,9 @@ where
         if let Some(key) = self.registry_key {
             self.scheduler.registry.remove(key);
         }
+        // Counted before the handle can see the output, so that a snapshot taken after
+        // `.await` on the handle always includes this task.
+        worker::count(&self.scheduler, |c| &c.completed);
         self.join.deliver(output, &self.scheduler.panic_hook);
     }
 
@@ -132,14 +125,14 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    fn run(self: Arc<Self>) -> Ran {
+    fn run(self: Arc<Self>) {
         match self.state.start() {
             state::Start::Poll => {}
             state::Start::Cancel => {
                 self.cancel();
-                return Ran::Completed;
+                return;
             }
-            state::Start::Finished => return Ran::Skipped,
+            state::Start::Finished => return, // shut down while it sat in a queue
         }
 
         let waker = waker_ref(&self);
@@ -153,20 +146,17 @@ where
 
         let output = match polled {
             Ok(Poll::Pending) => {
-                return match self.state.after_pending() {
-                    state::Pending::Idle => Ran::Pending,
+                match self.state.after_pending() {
+                    state::Pending::Idle => {}
                     state::Pending::Reschedule => {
                         // Woken during its own poll: *we* re-queue it, behind the tasks
                         // already waiting (that is what makes `yield_now` fair).
                         drop(waker);
                         scheduler::schedule(self);
-                        Ran::Pending
                     }
-                    state::Pending::Cancel => {
-                        self.cancel();
-                        Ran::Completed
-                    }
-                };
+                    state::Pending::Cancel => self.cancel(),
+                }
+                return;
             }
             Ok(Poll::Ready(output)) => Ok(output),
             Err(panic) => Err(JoinError::panic(&self.meta, panic)),
@@ -176,7 +166,6 @@ where
             (_, output) => output, // a panic in poll wins over one in drop
         };
         self.finish(output);
-        Ran::Completed
     }
 
     fn shut_down(&self) {

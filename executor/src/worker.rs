@@ -26,7 +26,7 @@ use crate::{
     metrics::{bump_owned, bump_shared, Counters},
     scheduler::Scheduler,
     sync::{thread_local, Arc, Ordering::{AcqRel, Acquire, Release}},
-    task::{Ran, Runnable},
+    task::Runnable,
 };
 
 /// Look at the injector before the local queue once every this many tasks. A prime,
@@ -107,9 +107,7 @@ impl Worker {
         loop {
             if let Some(task) = self.next_task() {
                 bump_owned(&self.counters().polls);
-                if task.run() == Ran::Completed {
-                    bump_owned(&self.counters().completed);
-                }
+                task.run();
                 continue;
             }
             if self.scheduler.is_shutting_down() {

@@ -1,0 +1,33 @@
+//! The glue between the two halves: the reactor, seen by the executor as a [`Driver`].
+//!
+//! Lesson: the executor and the reactor never name each other. The executor says
+//! "when a thread is idle, it sleeps in a `Driver`"; the reactor says "whoever sleeps
+//! in `park` serves I/O and timers". This file is the whole of the marriage.
+
+use std::{io, sync::Arc, time::Duration};
+
+use turtles_executor::Driver;
+use turtles_reactor::Reactor;
+
+/// The process's reactor as an executor driver.
+#[derive(Debug)]
+pub(crate) struct ReactorDriver(&'static Reactor);
+
+impl Driver for ReactorDriver {
+    fn token(&self) -> u64 {
+        self.0.token()
+    }
+
+    fn park(&self, token: u64, timeout: Option<Duration>) {
+        self.0.park(token, timeout);
+    }
+
+    fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+/// The driver every turtles runtime and `block_on` sleeps in.
+pub(crate) fn reactor_driver() -> io::Result<Arc<dyn Driver>> {
+    Ok(Arc::new(ReactorDriver(Reactor::global()?)))
+}

@@ -1,0 +1,245 @@
+//! The facade's `Runtime` and `Builder`: the executor's, with the reactor plugged in.
+//!
+//! Lesson: a runtime = executor + reactor. Everything here delegates to
+//! `turtles-executor`; the one thing added is that idle workers sleep in the reactor,
+//! so timers and sockets work on every turtles runtime. The default runtime that
+//! `turtles::block_on` spawns onto lives here too.
+
+use std::{fmt, future::Future, io, sync::OnceLock};
+
+use turtles_executor::{CurrentHandle, Handle, JoinHandle, Metrics, PanicReport};
+
+use crate::driver::reactor_driver;
+
+/// A multi-threaded runtime whose idle workers drive the reactor.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = turtles::Runtime::new().unwrap();
+/// let out = rt.block_on(async {
+///     let task = turtles::spawn(async {
+///         turtles::time::sleep(Duration::from_millis(10)).await;
+///         "slept"
+///     });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(out, "slept");
+/// ```
+pub struct Runtime {
+    inner: turtles_executor::Runtime,
+}
+
+impl Runtime {
+    /// One worker per available CPU.
+    ///
+    /// # Errors
+    ///
+    /// If the reactor or a worker thread cannot start.
+    ///
+    /// # Examples
+    ///
+    /// See [`Runtime`].
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A builder for workers, names, hooks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::builder().worker_threads(2).build().unwrap();
+    /// assert_eq!(rt.metrics().workers(), 2);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` on this thread until done; `spawn` inside uses this runtime.
+    ///
+    /// # Panics
+    ///
+    /// On a worker thread or inside another `block_on`: blocking there would deadlock.
+    ///
+    /// # Examples
+    ///
+    /// See [`Runtime`].
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+
+    /// Spawns a task onto this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 3 })).unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// A `Clone + Send + Sync` handle for spawning from anywhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::new().unwrap();
+    /// let h = rt.handle();
+    /// let t = std::thread::spawn(move || h.spawn(async { 1 })).join().unwrap();
+    /// assert_eq!(rt.block_on(t).unwrap(), 1);
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.inner.handle()
+    }
+
+    /// A snapshot of the runtime's counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// assert_eq!(rt.metrics().completed(), 1);
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        self.inner.metrics()
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = turtles::Runtime::builder()
+///     .worker_threads(2)
+///     .thread_name("web")
+///     .on_unobserved_panic(|report| eprintln!("lost panic: {report}"))
+///     .build()
+///     .unwrap();
+/// ```
+#[derive(Debug, Default)]
+pub struct Builder {
+    inner: turtles_executor::Builder,
+}
+
+impl Builder {
+    /// Defaults: a worker per CPU, threads named `turtles-worker-N`, unobserved panics
+    /// printed to stderr.
+    ///
+    /// # Examples
+    ///
+    /// See [`Builder`].
+    pub fn new() -> Builder {
+        Builder { inner: turtles_executor::Builder::new() }
+    }
+
+    /// The number of worker threads; 0 makes `build` return an `InvalidInput` error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = turtles::Runtime::builder().worker_threads(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn worker_threads(self, n: usize) -> Builder {
+        Builder { inner: self.inner.worker_threads(n) }
+    }
+
+    /// The worker threads' name prefix.
+    ///
+    /// # Examples
+    ///
+    /// See [`Builder`].
+    pub fn thread_name(self, name: impl Into<String>) -> Builder {
+        Builder { inner: self.inner.thread_name(name) }
+    }
+
+    /// Where panics go that no `JoinHandle` can observe; default: stderr.
+    ///
+    /// # Examples
+    ///
+    /// See [`Builder`].
+    pub fn on_unobserved_panic(self, hook: impl Fn(&PanicReport) + Send + Sync + 'static) -> Builder {
+        Builder { inner: self.inner.on_unobserved_panic(hook) }
+    }
+
+    /// Starts the workers.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for zero workers; the OS error if the reactor or a thread cannot start.
+    ///
+    /// # Examples
+    ///
+    /// See [`Builder`].
+    pub fn build(self) -> io::Result<Runtime> {
+        Ok(Runtime { inner: self.inner.driver(reactor_driver()?).build()? })
+    }
+}
+
+/// The runtime that `spawn` uses inside [`block_on`], started on first use.
+fn default_handle() -> Handle {
+    static DEFAULT: OnceLock<Runtime> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            Runtime::builder()
+                .thread_name("turtles-default")
+                .build()
+                .unwrap_or_else(|e| panic!("turtles could not start its default runtime: {e}"))
+        })
+        .handle()
+}
+
+/// Runs `future` to completion on this thread, serving I/O and timers while it waits.
+///
+/// Inside, [`spawn`](crate::spawn) spawns onto a default multi-threaded runtime
+/// (started the first time something is spawned, and kept for the life of the
+/// process), and [`spawn_local`](crate::spawn_local) runs `!Send` tasks on this thread.
+///
+/// The future is polled only after it was woken: a wake left over from an earlier
+/// `block_on` never causes a poll, and a waiting `block_on` burns no CPU.
+///
+/// # Panics
+///
+/// On a runtime worker or inside another `block_on`: blocking there would deadlock,
+/// so the call is refused with a message naming the rule and the fix. Also if the
+/// reactor cannot start (the OS refused an epoll instance).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let start = Instant::now();
+/// let sum = turtles::block_on(async {
+///     let a = turtles::spawn(async { 1 });
+///     turtles::time::sleep(Duration::from_millis(10)).await;
+///     a.await.unwrap() + 1
+/// });
+/// assert_eq!(sum, 2);
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// ```
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let driver = reactor_driver().unwrap_or_else(|e| panic!("{e}"));
+    turtles_executor::block_on_with(future, Some(CurrentHandle::Lazy(default_handle)), Some(driver))
+}
+

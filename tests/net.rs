@@ -1,0 +1,202 @@
+//! TCP and UDP through the public API: a 1,000-connection echo on two workers, every
+//! byte checked; the errors a caller must be able to handle; a UDP round trip; and the
+//! futures-io traits.
+
+use std::{io, time::Duration};
+
+use futures_util::{AsyncReadExt, AsyncWriteExt};
+use turtles::{
+    net::{Shutdown, TcpListener, TcpStream, UdpSocket},
+    time::timeout,
+    Runtime,
+};
+
+/// Generous: CI shares two noisy cores.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The bytes client `c` sends in round `r`: distinct per client and per round, so a
+/// byte delivered to the wrong connection or out of order is caught.
+fn message(client: usize, round: usize) -> Vec<u8> {
+    (0..64).map(|i| (client * 7 + round * 13 + i) as u8).collect()
+}
+
+#[test]
+fn echo_with_a_thousand_concurrent_connections_on_two_workers() {
+    const CLIENTS: usize = 1000;
+    const ROUNDS: usize = 4;
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = turtles::spawn(async move {
+            for _ in 0..CLIENTS {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                turtles::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    loop {
+                        let n = socket.read(&mut buf).await.unwrap();
+                        if n == 0 {
+                            return;
+                        }
+                        socket.write_all(&buf[..n]).await.unwrap();
+                    }
+                });
+            }
+        });
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                turtles::spawn(async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    for r in 0..ROUNDS {
+                        let sent = message(c, r);
+                        stream.write_all(&sent).await.unwrap();
+                        let mut back = vec![0; sent.len()];
+                        stream.read_exact(&mut back).await.unwrap();
+                        assert_eq!(back, sent, "client {c} round {r}");
+                    }
+                    stream.shutdown(Shutdown::Write).await.unwrap();
+                    assert_eq!(stream.read(&mut [0; 8]).await.unwrap(), 0, "server closed after our EOF");
+                    ROUNDS * 64
+                })
+            })
+            .collect();
+        let mut echoed = 0;
+        for client in clients {
+            echoed += timeout(PATIENCE, client).await.expect("echo finished in time").unwrap();
+        }
+        server.await.unwrap();
+        assert_eq!(echoed, CLIENTS * ROUNDS * 64);
+    });
+}
+
+#[test]
+fn connecting_where_nobody_listens_is_connection_refused() {
+    turtles::block_on(async {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let err = TcpStream::connect(addr).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn binding_a_port_in_use_is_addr_in_use() {
+    turtles::block_on(async {
+        let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let err = TcpListener::bind(first.local_addr().unwrap()).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let err = UdpSocket::bind(udp.local_addr().unwrap()).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    });
+}
+
+#[test]
+fn a_peer_that_closes_with_unread_data_resets_the_connection() {
+    turtles::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        client.write_all(b"you will never read this").await.unwrap();
+        // Give the bytes time to land in the server's receive buffer, then close it
+        // unread: the kernel answers with RST instead of FIN.
+        turtles::time::sleep(Duration::from_millis(50)).await;
+        drop(server);
+        let mut buf = [0; 16];
+        let outcome = loop {
+            match client.read(&mut buf).await {
+                Ok(0) => break Ok(0),
+                Ok(_) => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        assert_eq!(outcome.unwrap_err().kind(), io::ErrorKind::ConnectionReset);
+        let err = client.write_all(b"more").await.unwrap_err();
+        assert!(matches!(err.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset), "{err}");
+    });
+}
+
+#[test]
+fn read_exact_reports_an_early_eof() {
+    turtles::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (mut server, peer) = listener.accept().await.unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        assert_eq!(client.peer_addr().unwrap(), listener.local_addr().unwrap());
+        server.write_all(b"abc").await.unwrap();
+        server.shutdown(Shutdown::Both).await.unwrap();
+        let mut buf = [0; 8];
+        let err = client.read_exact(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    });
+}
+
+#[test]
+fn udp_round_trip_unconnected_and_connected() {
+    turtles::block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+        let echo = turtles::spawn(async move {
+            let mut buf = [0; 64];
+            let (n, from) = b.recv_from(&mut buf).await.unwrap();
+            b.send_to(&buf[..n], from).await.unwrap();
+        });
+        a.send_to(b"marco", b_addr).await.unwrap();
+        let mut buf = [0; 64];
+        let (n, from) = a.recv_from(&mut buf).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"marco"[..], b_addr));
+        echo.await.unwrap();
+
+        let c = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        c.connect(a_addr).await.unwrap();
+        a.connect(c.local_addr().unwrap()).await.unwrap();
+        c.send(b"polo").await.unwrap();
+        let n = a.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"polo");
+    });
+}
+
+#[test]
+fn tcp_stream_works_with_futures_io_helpers() {
+    turtles::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = turtles::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut all = String::new();
+            AsyncReadExt::read_to_string(&mut socket, &mut all).await.unwrap();
+            all
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        AsyncWriteExt::write_all(&mut client, b"line one\nline two\n").await.unwrap();
+        AsyncWriteExt::close(&mut client).await.unwrap();
+        assert_eq!(server.await.unwrap(), "line one\nline two\n");
+    });
+}
+
+#[test]
+fn dropping_a_socket_deregisters_it() {
+    turtles::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sockets_with_listener = turtles::reactor_metrics().unwrap().io_sources();
+        let streams: Vec<_> = {
+            let mut v = Vec::new();
+            for _ in 0..10 {
+                v.push(TcpStream::connect(listener.local_addr().unwrap()).await.unwrap());
+                v.push(listener.accept().await.unwrap().0);
+            }
+            v
+        };
+        // Other tests in this binary open sockets concurrently, so compare loosely:
+        // ours are at least 20 more, and after the drop they are gone again.
+        assert!(turtles::reactor_metrics().unwrap().io_sources() >= sockets_with_listener + 20);
+        drop(streams);
+        drop(listener);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while turtles::reactor_metrics().unwrap().io_sources() >= sockets_with_listener + 20 {
+            assert!(std::time::Instant::now() < deadline);
+            turtles::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+}
