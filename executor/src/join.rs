@@ -59,8 +59,8 @@ impl<T> JoinSlot<T> {
             }
             Slot::Detached => {
                 drop(slot);
-                if let Err(JoinError { repr: Repr::Panic(payload), meta }) = &output {
-                    report_unobserved(hook, meta, &**payload);
+                if let Err(error) = &output {
+                    error.report_if_panic(hook);
                 }
                 drop(output); // user Drop code runs outside our lock
             }
@@ -101,9 +101,9 @@ impl<T> JoinSlot<T> {
             std::mem::replace(&mut *slot, Slot::Detached) // Waiting | Ready --> Detached
         };
         // Whatever was inside (a waker, an uncollected output) is dropped here, outside the lock.
-        if let Slot::Ready(Err(JoinError { repr: Repr::Panic(payload), meta })) = &previous {
+        if let Slot::Ready(Err(error)) = &previous {
             // Finished with a panic that the handle never looked at: still unobserved.
-            report_unobserved(hook, meta, &**payload);
+            error.report_if_panic(hook);
         }
     }
 }
@@ -223,17 +223,27 @@ pub struct JoinError {
 }
 
 enum Repr {
-    Panic(Box<dyn Any + Send>),
+    /// A panic payload is `Send` but not `Sync`. Behind a mutex it becomes `Sync`, so
+    /// `JoinError` can travel inside `io::Error` or `Box<dyn Error + Send + Sync>` —
+    /// the safe-Rust price of what tokio does with an `unsafe impl Sync`.
+    Panic(std::sync::Mutex<Box<dyn Any + Send>>),
     Cancelled,
 }
 
 impl JoinError {
     pub(crate) fn panic(meta: &TaskMeta, payload: Box<dyn Any + Send>) -> Self {
-        JoinError { meta: meta.clone(), repr: Repr::Panic(payload) }
+        JoinError { meta: meta.clone(), repr: Repr::Panic(std::sync::Mutex::new(payload)) }
     }
 
     pub(crate) fn cancelled(meta: &TaskMeta) -> Self {
         JoinError { meta: meta.clone(), repr: Repr::Cancelled }
+    }
+
+    fn report_if_panic(&self, hook: &PanicHook) {
+        if let Repr::Panic(payload) = &self.repr {
+            let payload = payload.lock().unwrap_or_else(|p| p.into_inner());
+            report_unobserved(hook, &self.meta, &**payload);
+        }
     }
 
     /// The task panicked.
@@ -283,7 +293,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload),
+            Repr::Panic(payload) => Ok(payload.into_inner().unwrap_or_else(|p| p.into_inner())),
             Repr::Cancelled => Err(self),
         }
     }
@@ -305,7 +315,10 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Panic(payload) => write!(f, "{} panicked: {}", self.meta, panic_message(&**payload)),
+            Repr::Panic(payload) => {
+                let payload = payload.lock().unwrap_or_else(|p| p.into_inner());
+                write!(f, "{} panicked: {}", self.meta, panic_message(&**payload))
+            }
             Repr::Cancelled => write!(f, "{} was cancelled", self.meta),
         }
     }

@@ -65,15 +65,17 @@ pub struct Metrics {
     parks: u64,
     injector_pulls: u64,
     live_tasks: usize,
+    injector_depth: usize,
 }
 
 impl Metrics {
     pub(crate) fn collect<'a>(
         workers: usize,
         live_tasks: usize,
+        injector_depth: usize,
         all: impl IntoIterator<Item = &'a Counters>,
     ) -> Self {
-        let mut m = Metrics { workers, live_tasks, ..Metrics::default() };
+        let mut m = Metrics { workers, live_tasks, injector_depth, ..Metrics::default() };
         for c in all {
             m.spawned += c.spawned.load(Relaxed);
             m.completed += c.completed.load(Relaxed);
@@ -130,5 +132,10 @@ impl Metrics {
     /// Tasks spawned and not finished yet, at the moment of the snapshot.
     pub fn live_tasks(&self) -> usize {
         self.live_tasks
+    }
+
+    /// Tasks waiting in the global injector queue at the moment of the snapshot.
+    pub fn injector_depth(&self) -> usize {
+        self.injector_depth
     }
 }

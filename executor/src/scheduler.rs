@@ -130,6 +130,7 @@ impl Scheduler {
         Metrics::collect(
             self.parkers.len(),
             self.registry.len(),
+            self.injector.len(),
             self.counters.iter().chain(std::iter::once(&self.external)),
         )
     }

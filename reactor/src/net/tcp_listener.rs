@@ -7,7 +7,14 @@ use std::{
     task::{Context, Poll},
 };
 
+use socket2::{Domain, Socket, Type};
+
 use crate::{readiness::Direction, registration::Registration};
+
+/// Connections the kernel queues before `accept`. std and mio use 128: a burst of a
+/// thousand connects overflows it, the kernel drops SYNs, and clients stall for the
+/// one-second SYN retransmit (then two, four...). 1024 is what tokio uses.
+const BACKLOG: i32 = 1024;
 
 use super::{for_each_addr, TcpStream};
 
@@ -49,7 +56,13 @@ impl TcpListener {
     /// See [`TcpListener`].
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         for_each_addr(addr, |addr| {
-            let listener = mio::net::TcpListener::bind(addr)?;
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+            socket.set_nonblocking(true)?;
+            // Rebind a port that just closed without waiting for TIME_WAIT to end.
+            socket.set_reuse_address(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(BACKLOG)?;
+            let listener = mio::net::TcpListener::from_std(socket.into());
             Ok(TcpListener { io: Registration::new(listener)? })
         })
     }
