@@ -18,7 +18,9 @@ use turtles::net::{TcpListener, TcpStream};
 const MESSAGE: usize = 1024;
 
 fn pattern(connection: usize, message: usize) -> Vec<u8> {
-    (0..MESSAGE).map(|i| (connection * 31 + message * 7 + i) as u8).collect()
+    (0..MESSAGE)
+        .map(|i| (connection * 31 + message * 7 + i) as u8)
+        .collect()
 }
 
 async fn start_local_server() -> std::io::Result<String> {
@@ -43,7 +45,12 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let parse = |i: usize, default: usize| -> std::io::Result<usize> {
         match args.get(i) {
-            Some(s) => s.parse().map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("argument {} must be a number, got {s:?}", i + 1))),
+            Some(s) => s.parse().map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("argument {} must be a number, got {s:?}", i + 1),
+                )
+            }),
             None => Ok(default),
         }
     };

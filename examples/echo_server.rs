@@ -48,14 +48,22 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let seconds: u64 = match args.next() {
-        Some(s) => s.parse().map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seconds must be a whole number, got {s:?}")))?,
+        Some(s) => s.parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("seconds must be a whole number, got {s:?}"),
+            )
+        })?,
         None => 30,
     };
     let rt = turtles::Runtime::builder().worker_threads(2).build()?;
     let served = Arc::new(Served::default());
     let result: std::io::Result<()> = rt.block_on(async {
         let listener = TcpListener::bind(addr.as_str()).await?;
-        println!("echo server listening on {} for {seconds} s", listener.local_addr()?);
+        println!(
+            "echo server listening on {} for {seconds} s",
+            listener.local_addr()?
+        );
         let accept_loop = async {
             loop {
                 let (socket, _) = listener.accept().await?;

@@ -55,7 +55,11 @@ impl Future for AddAfterDelay {
                 AddAfterDelay::Start { a, b } => {
                     // Code before the first .await runs on the first poll.
                     let (a, b) = (*a, *b);
-                    *self = AddAfterDelay::Sleeping { a, b, sleep: sleep(Duration::from_millis(20)) };
+                    *self = AddAfterDelay::Sleeping {
+                        a,
+                        b,
+                        sleep: sleep(Duration::from_millis(20)),
+                    };
                 }
                 AddAfterDelay::Sleeping { a, b, sleep } => {
                     // An .await is a poll of the inner future; Pending bubbles up, and the
@@ -112,7 +116,11 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         self.polls += 1;
-        let waker = Waker::from(Arc::new(TracingWaker { name: self.name, inner: cx.waker().clone(), start: self.start }));
+        let waker = Waker::from(Arc::new(TracingWaker {
+            name: self.name,
+            inner: cx.waker().clone(),
+            start: self.start,
+        }));
         let result = self.inner.as_mut().poll(&mut Context::from_waker(&waker));
         println!(
             "    {:>6.1} ms  {}: poll #{} -> {:?}",
@@ -126,7 +134,12 @@ where
 }
 
 fn traced<F: Future>(name: &'static str, future: F) -> Traced<F> {
-    Traced { name, inner: Box::pin(future), polls: 0, start: Instant::now() }
+    Traced {
+        name,
+        inner: Box::pin(future),
+        polls: 0,
+        start: Instant::now(),
+    }
 }
 
 fn chapter_1() {
@@ -134,7 +147,9 @@ fn chapter_1() {
     let by_hand = turtles::block_on(traced("by hand ", AddAfterDelay::Start { a: 2, b: 3 }));
     let compiled = turtles::block_on(traced("compiled", add_after_delay(2, 3)));
     assert_eq!(by_hand, compiled);
-    println!("   both: poll -> Pending (timer registered), wake from the reactor, poll -> Ready(5)\n");
+    println!(
+        "   both: poll -> Pending (timer registered), wake from the reactor, poll -> Ready(5)\n"
+    );
 }
 
 // ---------------------------------------------------------------- chapter 2
@@ -174,7 +189,9 @@ fn chapter_3(rt: &turtles::Runtime) {
     println!("3. waits overlap: three 100 ms sleeps");
     let start = Instant::now();
     rt.block_on(async {
-        let waits: Vec<_> = (0..3).map(|_| turtles::spawn(sleep(Duration::from_millis(100)))).collect();
+        let waits: Vec<_> = (0..3)
+            .map(|_| turtles::spawn(sleep(Duration::from_millis(100))))
+            .collect();
         for w in waits {
             w.await.expect("a sleep does not panic");
         }
@@ -199,14 +216,22 @@ fn chapter_3(rt: &turtles::Runtime) {
 fn threads_in_process() -> usize {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Threads:").map(|n| n.trim().parse().unwrap_or(0))))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("Threads:")
+                    .map(|n| n.trim().parse().unwrap_or(0))
+            })
+        })
         .unwrap_or(0)
 }
 
 fn chapter_4() -> std::io::Result<()> {
     const CONNECTIONS: usize = 1000;
     println!("4. an I/O wait holds no thread: {CONNECTIONS} connections, 2 worker threads");
-    let rt = turtles::Runtime::builder().worker_threads(2).thread_name("io-worker").build()?;
+    let rt = turtles::Runtime::builder()
+        .worker_threads(2)
+        .thread_name("io-worker")
+        .build()?;
     let waiting = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await?;

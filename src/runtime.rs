@@ -148,7 +148,9 @@ impl Builder {
     ///
     /// See [`Builder`].
     pub fn new() -> Builder {
-        Builder { inner: turtles_executor::Builder::new() }
+        Builder {
+            inner: turtles_executor::Builder::new(),
+        }
     }
 
     /// The number of worker threads; 0 makes `build` return an `InvalidInput` error.
@@ -160,7 +162,9 @@ impl Builder {
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn worker_threads(self, n: usize) -> Builder {
-        Builder { inner: self.inner.worker_threads(n) }
+        Builder {
+            inner: self.inner.worker_threads(n),
+        }
     }
 
     /// The worker threads' name prefix.
@@ -169,7 +173,9 @@ impl Builder {
     ///
     /// See [`Builder`].
     pub fn thread_name(self, name: impl Into<String>) -> Builder {
-        Builder { inner: self.inner.thread_name(name) }
+        Builder {
+            inner: self.inner.thread_name(name),
+        }
     }
 
     /// Where panics go that no `JoinHandle` can observe; default: stderr.
@@ -177,8 +183,13 @@ impl Builder {
     /// # Examples
     ///
     /// See [`Builder`].
-    pub fn on_unobserved_panic(self, hook: impl Fn(&PanicReport) + Send + Sync + 'static) -> Builder {
-        Builder { inner: self.inner.on_unobserved_panic(hook) }
+    pub fn on_unobserved_panic(
+        self,
+        hook: impl Fn(&PanicReport) + Send + Sync + 'static,
+    ) -> Builder {
+        Builder {
+            inner: self.inner.on_unobserved_panic(hook),
+        }
     }
 
     /// Starts the workers.
@@ -191,7 +202,9 @@ impl Builder {
     ///
     /// See [`Builder`].
     pub fn build(self) -> io::Result<Runtime> {
-        Ok(Runtime { inner: self.inner.driver(reactor_driver()?).build()? })
+        Ok(Runtime {
+            inner: self.inner.driver(reactor_driver()?).build()?,
+        })
     }
 }
 
@@ -240,6 +253,9 @@ fn default_handle() -> Handle {
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let driver = reactor_driver().unwrap_or_else(|e| panic!("{e}"));
-    turtles_executor::block_on_with(future, Some(CurrentHandle::Lazy(default_handle)), Some(driver))
+    turtles_executor::block_on_with(
+        future,
+        Some(CurrentHandle::Lazy(default_handle)),
+        Some(driver),
+    )
 }
-

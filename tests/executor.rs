@@ -29,7 +29,10 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().expect("runtime starts")
+    Runtime::builder()
+        .worker_threads(workers)
+        .build()
+        .expect("runtime starts")
 }
 
 /// Returns `Pending` `pendings` times; before each, a helper thread is asked to wake
@@ -59,11 +62,17 @@ impl Future for WakeFromThread {
 #[test]
 fn block_on_polls_once_per_wake() {
     let polls = Arc::new(AtomicUsize::new(0));
-    turtles::block_on(WakeFromThread { polls: polls.clone(), pendings: 3 });
+    turtles::block_on(WakeFromThread {
+        polls: polls.clone(),
+        pendings: 3,
+    });
     assert_eq!(polls.load(SeqCst), 4, "3 wakes + the first poll");
 
     let polls = Arc::new(AtomicUsize::new(0));
-    runtime(1).block_on(WakeFromThread { polls: polls.clone(), pendings: 3 });
+    runtime(1).block_on(WakeFromThread {
+        polls: polls.clone(),
+        pendings: 3,
+    });
     assert_eq!(polls.load(SeqCst), 4);
 }
 
@@ -97,7 +106,11 @@ fn a_leftover_wake_from_an_earlier_block_on_causes_no_extra_poll() {
         Poll::Pending
     }));
     helper.join().unwrap();
-    assert_eq!(polls.load(SeqCst), 2, "the stale wake must not cause a poll");
+    assert_eq!(
+        polls.load(SeqCst),
+        2,
+        "the stale wake must not cause a poll"
+    );
 }
 
 #[test]
@@ -130,7 +143,9 @@ fn spawn_from_inside_and_outside_the_runtime() {
     let outside = rt.spawn(async { 1 });
     let via_handle = {
         let handle = rt.handle();
-        thread::spawn(move || handle.spawn(async { 2 })).join().unwrap()
+        thread::spawn(move || handle.spawn(async { 2 }))
+            .join()
+            .unwrap()
     };
     let inside = rt.block_on(async {
         let nested = turtles::spawn(async { turtles::spawn(async { 3 }).await.unwrap() });
@@ -145,20 +160,30 @@ fn spawn_from_inside_and_outside_the_runtime() {
 fn spawn_outside_a_runtime_panics_with_the_fix() {
     let err = std::panic::catch_unwind(|| turtles::spawn(async {})).unwrap_err();
     let msg = panic_text(&*err);
-    assert!(msg.contains("outside a runtime") && msg.contains("Fix:"), "{msg}");
+    assert!(
+        msg.contains("outside a runtime") && msg.contains("Fix:"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn nested_block_on_is_refused_with_the_rule_and_the_fix() {
     let rt = runtime(1);
-    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(async { turtles::block_on(async {}) })))
-        .unwrap_err();
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async { turtles::block_on(async {}) })
+    }))
+    .unwrap_err();
     let msg = panic_text(&*err);
     assert!(msg.contains("deadlock") && msg.contains("Fix:"), "{msg}");
 
     // On a worker thread the refusal arrives as the task's panic.
-    let inner = rt.block_on(rt.spawn(async { turtles::block_on(async {}) })).unwrap_err();
-    assert!(inner.to_string().contains("on a runtime worker thread"), "{inner}");
+    let inner = rt
+        .block_on(rt.spawn(async { turtles::block_on(async {}) }))
+        .unwrap_err();
+    assert!(
+        inner.to_string().contains("on a runtime worker thread"),
+        "{inner}"
+    );
 }
 
 #[test]
@@ -232,7 +257,9 @@ fn a_wake_during_poll_is_not_lost() {
 fn a_panic_reaches_the_join_handle_with_the_tasks_name_and_location() {
     let rt = runtime(2);
     let line = line!() + 1;
-    let handle = task::Builder::new().name("exploder").spawn_on(async { panic!("kaboom") }, &rt.handle());
+    let handle = task::Builder::new()
+        .name("exploder")
+        .spawn_on(async { panic!("kaboom") }, &rt.handle());
     let err = rt.block_on(handle).unwrap_err();
     assert!(err.is_panic() && !err.is_cancelled());
     let text = err.to_string();
@@ -252,13 +279,20 @@ fn a_detached_panicking_task_reaches_the_unobserved_panic_hook() {
     let rt = Runtime::builder()
         .worker_threads(2)
         .on_unobserved_panic(move |report| {
-            let line = (report.task_name().map(str::to_owned), report.message().to_owned(), report.location().line());
+            let line = (
+                report.task_name().map(str::to_owned),
+                report.message().to_owned(),
+                report.location().line(),
+            );
             tx.lock().unwrap().send(line).unwrap();
         })
         .build()
         .unwrap();
     let line = line!() + 1;
-    task::Builder::new().name("orphan").spawn_on(async { panic!("nobody listens") }, &rt.handle()).detach();
+    task::Builder::new()
+        .name("orphan")
+        .spawn_on(async { panic!("nobody listens") }, &rt.handle())
+        .detach();
     let (name, message, at) = rx.recv_timeout(PATIENCE).expect("the hook was called");
     assert_eq!(name.as_deref(), Some("orphan"));
     assert_eq!(message, "nobody listens");
@@ -293,7 +327,11 @@ fn abort_before_and_after_completion() {
         thread::yield_now();
     }
     done.abort();
-    assert_eq!(rt.block_on(done).unwrap(), 9, "abort after completion keeps the output");
+    assert_eq!(
+        rt.block_on(done).unwrap(),
+        9,
+        "abort after completion keeps the output"
+    );
 }
 
 #[test]
@@ -321,8 +359,14 @@ fn spawn_local_runs_an_rc_future_on_the_block_on_thread() {
 #[test]
 fn spawn_local_outside_block_on_panics_with_the_reason() {
     let rt = runtime(1);
-    let err = rt.block_on(rt.spawn(async { turtles::spawn_local(async {}).detach() })).unwrap_err();
-    assert!(err.to_string().contains("spawn_local was called outside block_on"), "{err}");
+    let err = rt
+        .block_on(rt.spawn(async { turtles::spawn_local(async {}).detach() }))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("spawn_local was called outside block_on"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -391,7 +435,11 @@ fn shutdown_drops_every_future_exactly_once_even_those_parked_on_outside_wakers(
         }));
     }
     drop(rt);
-    assert_eq!(dropped.load(SeqCst), 200, "every future dropped exactly once");
+    assert_eq!(
+        dropped.load(SeqCst),
+        200,
+        "every future dropped exactly once"
+    );
     for handle in handles {
         assert!(handle.is_finished());
         assert!(turtles::block_on(handle).unwrap_err().is_cancelled());

@@ -17,7 +17,9 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// The bytes client `c` sends in round `r`: distinct per client and per round, so a
 /// byte delivered to the wrong connection or out of order is caught.
 fn message(client: usize, round: usize) -> Vec<u8> {
-    (0..64).map(|i| (client * 7 + round * 13 + i) as u8).collect()
+    (0..64)
+        .map(|i| (client * 7 + round * 13 + i) as u8)
+        .collect()
 }
 
 #[test]
@@ -55,14 +57,21 @@ fn echo_with_a_thousand_concurrent_connections_on_two_workers() {
                         assert_eq!(back, sent, "client {c} round {r}");
                     }
                     stream.shutdown(Shutdown::Write).await.unwrap();
-                    assert_eq!(stream.read(&mut [0; 8]).await.unwrap(), 0, "server closed after our EOF");
+                    assert_eq!(
+                        stream.read(&mut [0; 8]).await.unwrap(),
+                        0,
+                        "server closed after our EOF"
+                    );
                     ROUNDS * 64
                 })
             })
             .collect();
         let mut echoed = 0;
         for client in clients {
-            echoed += timeout(PATIENCE, client).await.expect("echo finished in time").unwrap();
+            echoed += timeout(PATIENCE, client)
+                .await
+                .expect("echo finished in time")
+                .unwrap();
         }
         server.await.unwrap();
         assert_eq!(echoed, CLIENTS * ROUNDS * 64);
@@ -72,7 +81,10 @@ fn echo_with_a_thousand_concurrent_connections_on_two_workers() {
 #[test]
 fn connecting_where_nobody_listens_is_connection_refused() {
     turtles::block_on(async {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let err = TcpStream::connect(addr).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
     });
@@ -82,10 +94,14 @@ fn connecting_where_nobody_listens_is_connection_refused() {
 fn binding_a_port_in_use_is_addr_in_use() {
     turtles::block_on(async {
         let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let err = TcpListener::bind(first.local_addr().unwrap()).await.unwrap_err();
+        let err = TcpListener::bind(first.local_addr().unwrap())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
         let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let err = UdpSocket::bind(udp.local_addr().unwrap()).await.unwrap_err();
+        let err = UdpSocket::bind(udp.local_addr().unwrap())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
     });
 }
@@ -94,7 +110,9 @@ fn binding_a_port_in_use_is_addr_in_use() {
 fn a_peer_that_closes_with_unread_data_resets_the_connection() {
     turtles::block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (server, _) = listener.accept().await.unwrap();
         client.write_all(b"you will never read this").await.unwrap();
         // Give the bytes time to land in the server's receive buffer, then close it
@@ -111,7 +129,13 @@ fn a_peer_that_closes_with_unread_data_resets_the_connection() {
         };
         assert_eq!(outcome.unwrap_err().kind(), io::ErrorKind::ConnectionReset);
         let err = client.write_all(b"more").await.unwrap_err();
-        assert!(matches!(err.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset), "{err}");
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            ),
+            "{err}"
+        );
     });
 }
 
@@ -119,7 +143,9 @@ fn a_peer_that_closes_with_unread_data_resets_the_connection() {
 fn read_exact_reports_an_early_eof() {
     turtles::block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (mut server, peer) = listener.accept().await.unwrap();
         assert_eq!(peer, client.local_addr().unwrap());
         assert_eq!(client.peer_addr().unwrap(), listener.local_addr().unwrap());
@@ -165,11 +191,15 @@ fn tcp_stream_works_with_futures_io_helpers() {
         let server = turtles::spawn(async move {
             let (mut socket, _) = listener.accept().await.unwrap();
             let mut all = String::new();
-            AsyncReadExt::read_to_string(&mut socket, &mut all).await.unwrap();
+            AsyncReadExt::read_to_string(&mut socket, &mut all)
+                .await
+                .unwrap();
             all
         });
         let mut client = TcpStream::connect(addr).await.unwrap();
-        AsyncWriteExt::write_all(&mut client, b"line one\nline two\n").await.unwrap();
+        AsyncWriteExt::write_all(&mut client, b"line one\nline two\n")
+            .await
+            .unwrap();
         AsyncWriteExt::close(&mut client).await.unwrap();
         assert_eq!(server.await.unwrap(), "line one\nline two\n");
     });
@@ -183,7 +213,11 @@ fn dropping_a_socket_deregisters_it() {
         let streams: Vec<_> = {
             let mut v = Vec::new();
             for _ in 0..10 {
-                v.push(TcpStream::connect(listener.local_addr().unwrap()).await.unwrap());
+                v.push(
+                    TcpStream::connect(listener.local_addr().unwrap())
+                        .await
+                        .unwrap(),
+                );
                 v.push(listener.accept().await.unwrap().0);
             }
             v

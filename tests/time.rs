@@ -10,7 +10,10 @@ use turtles::time::{interval, sleep, sleep_until, timeout};
 
 #[test]
 fn timers_fire_in_deadline_order_and_never_early() {
-    let rt = turtles::Runtime::builder().worker_threads(2).build().unwrap();
+    let rt = turtles::Runtime::builder()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let order = Arc::new(Mutex::new(Vec::new()));
     let start = Instant::now();
     let delays_ms = [70u64, 10, 50, 30, 90, 20, 60, 40, 80, 0];
@@ -50,7 +53,10 @@ fn join_of_three_sleeps_takes_one_sleep_not_three() {
         c.await.unwrap();
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(100), "{took:?}");
-        assert!(took < Duration::from_millis(250), "ran one after the other: {took:?}");
+        assert!(
+            took < Duration::from_millis(250),
+            "ran one after the other: {took:?}"
+        );
     });
 }
 
@@ -73,13 +79,20 @@ fn interval_ticks_on_schedule() {
         let start = Instant::now();
         let mut every = interval(Duration::from_millis(20));
         let first = every.tick().await;
-        assert!(first.duration_since(start) < Duration::from_millis(20), "the first tick is immediate");
+        assert!(
+            first.duration_since(start) < Duration::from_millis(20),
+            "the first tick is immediate"
+        );
         let mut ticks = vec![first];
         for _ in 0..4 {
             ticks.push(every.tick().await);
         }
         for pair in ticks.windows(2) {
-            assert_eq!(pair[1] - pair[0], Duration::from_millis(20), "scheduled a period apart");
+            assert_eq!(
+                pair[1] - pair[0],
+                Duration::from_millis(20),
+                "scheduled a period apart"
+            );
         }
         assert!(start.elapsed() >= Duration::from_millis(80));
     });
@@ -99,7 +112,9 @@ fn extreme_deadlines_neither_panic_nor_overflow() {
         sleep_until(Instant::now() - Duration::from_secs(1)).await;
         sleep(Duration::ZERO).await;
         // Duration::MAX: pending, never ready, and a timeout around it still works.
-        assert!(timeout(Duration::from_millis(10), sleep(Duration::MAX)).await.is_err());
+        assert!(timeout(Duration::from_millis(10), sleep(Duration::MAX))
+            .await
+            .is_err());
         assert_eq!(timeout(Duration::MAX, async { 1 }).await, Ok(1));
         let never = sleep(Duration::MAX);
         assert!(!never.is_elapsed());
@@ -109,6 +124,9 @@ fn extreme_deadlines_neither_panic_nor_overflow() {
 #[test]
 fn timers_work_when_created_outside_any_runtime() {
     let made_in_main = sleep(Duration::from_millis(10));
-    let rt = turtles::Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = turtles::Runtime::builder()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     rt.block_on(rt.spawn(made_in_main)).unwrap();
 }

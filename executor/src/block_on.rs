@@ -45,7 +45,9 @@ pub(crate) struct Wakeups {
 
 impl ArcWake for Wakeups {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        arc_self.main_woken.store(true, std::sync::atomic::Ordering::Release);
+        arc_self
+            .main_woken
+            .store(true, std::sync::atomic::Ordering::Release);
         arc_self.parker.unpark();
     }
 }

@@ -39,7 +39,7 @@ struct Context {
 }
 
 thread_local! {
-    static CONTEXT: RefCell<Context> = RefCell::new(Context { role: Role::Free, handle: None });
+    static CONTEXT: RefCell<Context> = const { RefCell::new(Context { role: Role::Free, handle: None }) };
 }
 
 /// Restores the previous context when dropped (also when unwinding from a panic).
@@ -50,8 +50,11 @@ pub(crate) struct EnterGuard {
 
 /// Makes this thread a `role` that spawns onto `handle`, until the guard drops.
 pub(crate) fn enter(role: Role, handle: Option<CurrentHandle>) -> EnterGuard {
-    let previous = CONTEXT.with(|c| std::mem::replace(&mut *c.borrow_mut(), Context { role, handle }));
-    EnterGuard { previous: Some(previous) }
+    let previous =
+        CONTEXT.with(|c| std::mem::replace(&mut *c.borrow_mut(), Context { role, handle }));
+    EnterGuard {
+        previous: Some(previous),
+    }
 }
 
 impl Drop for EnterGuard {
@@ -64,7 +67,10 @@ impl Drop for EnterGuard {
 
 /// The runtime `spawn` should use here, if any.
 pub(crate) fn current_handle() -> Option<Handle> {
-    let handle = CONTEXT.try_with(|c| c.borrow().handle.clone()).ok().flatten()?;
+    let handle = CONTEXT
+        .try_with(|c| c.borrow().handle.clone())
+        .ok()
+        .flatten()?;
     Some(match handle {
         CurrentHandle::Handle(handle) => handle,
         CurrentHandle::Lazy(make) => make(),

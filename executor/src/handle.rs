@@ -97,6 +97,8 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("workers", &self.scheduler.parkers.len()).finish()
+        f.debug_struct("Handle")
+            .field("workers", &self.scheduler.parkers.len())
+            .finish()
     }
 }

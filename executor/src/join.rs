@@ -41,7 +41,9 @@ enum Slot<T> {
 
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
-        JoinSlot { slot: Mutex::new(Slot::Waiting { waker: None }) }
+        JoinSlot {
+            slot: Mutex::new(Slot::Waiting { waker: None }),
+        }
     }
 
     /// The task side, exactly once: hand over the output.
@@ -64,7 +66,9 @@ impl<T> JoinSlot<T> {
                 }
                 drop(output); // user Drop code runs outside our lock
             }
-            Slot::Ready(_) | Slot::Taken => unreachable!("a task's output is delivered exactly once"),
+            Slot::Ready(_) | Slot::Taken => {
+                unreachable!("a task's output is delivered exactly once")
+            }
         }
     }
 
@@ -200,7 +204,9 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -232,11 +238,17 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn panic(meta: &TaskMeta, payload: Box<dyn Any + Send>) -> Self {
-        JoinError { meta: meta.clone(), repr: Repr::Panic(std::sync::Mutex::new(payload)) }
+        JoinError {
+            meta: meta.clone(),
+            repr: Repr::Panic(std::sync::Mutex::new(payload)),
+        }
     }
 
     pub(crate) fn cancelled(meta: &TaskMeta) -> Self {
-        JoinError { meta: meta.clone(), repr: Repr::Cancelled }
+        JoinError {
+            meta: meta.clone(),
+            repr: Repr::Cancelled,
+        }
     }
 
     fn report_if_panic(&self, hook: &PanicHook) {

@@ -42,7 +42,7 @@ use crate::{
 };
 
 thread_local! {
-    static LOCAL: RefCell<Option<Rc<LocalSet>>> = RefCell::new(None);
+    static LOCAL: RefCell<Option<Rc<LocalSet>>> = const { RefCell::new(None) };
 }
 
 type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
@@ -63,7 +63,10 @@ struct Ready {
 
 impl std::fmt::Debug for Ready {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ready").field("queued", &self.queue.len()).field("closed", &self.closed).finish()
+        f.debug_struct("Ready")
+            .field("queued", &self.queue.len())
+            .field("closed", &self.closed)
+            .finish()
     }
 }
 
@@ -111,7 +114,10 @@ impl<T: Send + 'static> LocalTask for LocalHeader<T> {
 impl<T: Send + 'static> ArcWake for LocalHeader<T> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.state.wake() == state::Wake::Schedule {
-            arc_self.wakeups.ready.push(arc_self.clone(), &arc_self.wakeups);
+            arc_self
+                .wakeups
+                .ready
+                .push(arc_self.clone(), &arc_self.wakeups);
         }
     }
 }
@@ -188,7 +194,11 @@ impl std::ops::Deref for LocalGuard {
 
 impl LocalSet {
     pub(crate) fn enter(wakeups: Arc<Wakeups>, hook: PanicHook) -> LocalGuard {
-        let set = Rc::new(LocalSet { tasks: RefCell::new(Slab::new()), wakeups, hook });
+        let set = Rc::new(LocalSet {
+            tasks: RefCell::new(Slab::new()),
+            wakeups,
+            hook,
+        });
         let previous = LOCAL.with(|l| l.borrow_mut().replace(set.clone()));
         LocalGuard { set, previous }
     }
@@ -210,7 +220,11 @@ impl LocalSet {
         });
         let finisher = header.clone();
         let future: LocalFuture = Box::pin(async move { finisher.finish(Ok(future.await)) });
-        entry.insert(Entry { future: Some(future), task: header.clone(), waker: futures_task::waker(header.clone()) });
+        entry.insert(Entry {
+            future: Some(future),
+            task: header.clone(),
+            waker: futures_task::waker(header.clone()),
+        });
         drop(tasks);
         self.wakeups.ready.push(header.clone(), &self.wakeups);
         JoinHandle::new(header)
@@ -220,7 +234,9 @@ impl LocalSet {
     pub(crate) fn run_ready(&self, budget: usize) -> usize {
         let mut ran = 0;
         while ran < budget {
-            let Some(task) = self.wakeups.ready.pop() else { break };
+            let Some(task) = self.wakeups.ready.pop() else {
+                break;
+            };
             ran += 1;
             match task.state().start() {
                 state::Start::Poll => self.poll(&*task),
@@ -236,7 +252,13 @@ impl LocalSet {
         let (mut future, waker) = {
             let mut tasks = self.tasks.borrow_mut();
             let entry = &mut tasks[key];
-            (entry.future.take().expect("a RUNNING local task has its future"), entry.waker.clone())
+            (
+                entry
+                    .future
+                    .take()
+                    .expect("a RUNNING local task has its future"),
+                entry.waker.clone(),
+            )
         };
         let mut cx = Context::from_waker(&waker);
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {

@@ -22,7 +22,11 @@ impl TaskMeta {
         // Ids only need to be unique, not ordered with anything: a std atomic is enough
         // even under loom.
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        TaskMeta { id: NEXT_ID.fetch_add(1, Relaxed), name, location }
+        TaskMeta {
+            id: NEXT_ID.fetch_add(1, Relaxed),
+            name,
+            location,
+        }
     }
 }
 

@@ -75,7 +75,12 @@ impl Metrics {
         injector_depth: usize,
         all: impl IntoIterator<Item = &'a Counters>,
     ) -> Self {
-        let mut m = Metrics { workers, live_tasks, injector_depth, ..Metrics::default() };
+        let mut m = Metrics {
+            workers,
+            live_tasks,
+            injector_depth,
+            ..Metrics::default()
+        };
         for c in all {
             m.spawned += c.spawned.load(Relaxed);
             m.completed += c.completed.load(Relaxed);

@@ -54,7 +54,10 @@ pub struct PanicReport {
 
 impl PanicReport {
     pub(crate) fn new(meta: &TaskMeta, payload: &(dyn Any + Send)) -> Self {
-        PanicReport { meta: meta.clone(), message: panic_message(payload).to_owned() }
+        PanicReport {
+            meta: meta.clone(),
+            message: panic_message(payload).to_owned(),
+        }
     }
 
     /// The name given with `task::Builder::name`, if any.
@@ -96,7 +99,11 @@ impl PanicReport {
 
 impl fmt::Display for PanicReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} panicked and nobody observed it: {}", self.meta, self.message)
+        write!(
+            f,
+            "{} panicked and nobody observed it: {}",
+            self.meta, self.message
+        )
     }
 }
 

@@ -107,7 +107,12 @@ impl std::fmt::Debug for dyn Driver {
 
 impl Parker {
     pub(crate) fn new(driver: Option<Arc<dyn Driver>>) -> Self {
-        Parker { state: AtomicUsize::new(EMPTY), lock: Mutex::new(()), condvar: Condvar::new(), driver }
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            condvar: Condvar::new(),
+            driver,
+        }
     }
 
     pub(crate) fn driver(&self) -> Option<&Arc<dyn Driver>> {
@@ -116,9 +121,16 @@ impl Parker {
 
     /// Sleeps inside the driver until an event, the timeout, or `unpark`.
     pub(crate) fn park_in_driver(&self, timeout: Option<Duration>) {
-        let driver = self.driver.as_ref().expect("park_in_driver needs a parker with a driver");
+        let driver = self
+            .driver
+            .as_ref()
+            .expect("park_in_driver needs a parker with a driver");
         let token = driver.token(); // before the announcement: see `Driver`
-        if self.state.compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst).is_err() {
+        if self
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+            .is_err()
+        {
             self.state.swap(EMPTY, SeqCst); // NOTIFIED --> EMPTY: the wake came first
             return;
         }
@@ -128,11 +140,19 @@ impl Parker {
 
     /// Sleeps on the condvar until `unpark` or the timeout.
     pub(crate) fn park_timeout(&self, timeout: Option<Duration>) {
-        if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
             return; // fast path: a wake is waiting for us
         }
         let mut guard = lock(&self.lock);
-        if self.state.compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst).is_err() {
+        if self
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
+            .is_err()
+        {
             self.state.swap(EMPTY, SeqCst); // NOTIFIED --> EMPTY
             return;
         }
@@ -140,13 +160,20 @@ impl Parker {
             guard = match timeout {
                 None => self.condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
                 Some(t) => {
-                    let (guard, _) = self.condvar.wait_timeout(guard, t).unwrap_or_else(|p| p.into_inner());
+                    let (guard, _) = self
+                        .condvar
+                        .wait_timeout(guard, t)
+                        .unwrap_or_else(|p| p.into_inner());
                     self.state.swap(EMPTY, SeqCst); // woken or timed out: either way, awake
                     drop(guard);
                     return;
                 }
             };
-            if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
                 return; // PARKED_CONDVAR --> NOTIFIED --> EMPTY
             }
             // spurious wake-up: still PARKED_CONDVAR, sleep again
@@ -163,7 +190,11 @@ impl Parker {
                 drop(lock(&self.lock));
                 self.condvar.notify_one();
             }
-            PARKED_DRIVER => self.driver.as_ref().expect("parked in a driver it has").unpark(),
+            PARKED_DRIVER => self
+                .driver
+                .as_ref()
+                .expect("parked in a driver it has")
+                .unpark(),
             s => unreachable!("parker state {s}"),
         }
     }

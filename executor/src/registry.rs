@@ -11,9 +11,14 @@ use slab::Slab;
 use crate::sync::{lock, Arc, Mutex};
 use crate::task::Runnable;
 
+/// Shards, so that workers spawning and completing tasks at once rarely meet on the
+/// same lock. A power of two: the shard is the low bits of a key.
+const SHARDS: usize = 16;
+const SHARD_BITS: u32 = SHARDS.trailing_zeros();
+
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
-    inner: Mutex<Inner>,
+    shards: [Mutex<Inner>; SHARDS],
 }
 
 #[derive(Debug, Default)]
@@ -24,33 +29,48 @@ struct Inner {
 }
 
 impl Registry {
-    /// Builds a task with its registry key and records it. After shutdown the task is
-    /// built with no key and not recorded; the caller cancels it.
-    pub(crate) fn insert_with<T: Runnable>(&self, make: impl FnOnce(Option<usize>) -> Arc<T>) -> Arc<T> {
-        let mut inner = lock(&self.inner);
+    /// Builds a task with its registry key and records it; `spread` (the task id)
+    /// picks the shard. After shutdown the task is built with no key and not
+    /// recorded; the caller cancels it.
+    pub(crate) fn insert_with<T: Runnable>(
+        &self,
+        spread: u64,
+        make: impl FnOnce(Option<usize>) -> Arc<T>,
+    ) -> Arc<T> {
+        let shard = spread as usize % SHARDS;
+        let mut inner = lock(&self.shards[shard]);
         if inner.closed {
             drop(inner);
             return make(None);
         }
         let entry = inner.tasks.vacant_entry();
-        let task = make(Some(entry.key()));
+        let task = make(Some((entry.key() << SHARD_BITS) | shard));
         entry.insert(task.clone());
         task
     }
 
     pub(crate) fn remove(&self, key: usize) {
-        let task = lock(&self.inner).tasks.try_remove(key);
+        let task = lock(&self.shards[key % SHARDS])
+            .tasks
+            .try_remove(key >> SHARD_BITS);
         drop(task); // outside the lock: this may be the last reference
     }
 
     /// Shutdown: no more tasks may join; hand back every live one.
     pub(crate) fn close(&self) -> Vec<Arc<dyn Runnable>> {
-        let mut inner = lock(&self.inner);
-        inner.closed = true;
-        inner.tasks.drain().collect()
+        let mut all = Vec::new();
+        for shard in &self.shards {
+            let mut inner = lock(shard);
+            inner.closed = true;
+            all.extend(inner.tasks.drain());
+        }
+        all
     }
 
     pub(crate) fn len(&self) -> usize {
-        lock(&self.inner).tasks.len()
+        self.shards
+            .iter()
+            .map(|shard| lock(shard).tasks.len())
+            .sum()
     }
 }

@@ -80,7 +80,11 @@ impl Runtime {
     /// See [`Runtime`].
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on_with(future, Some(CurrentHandle::Handle(self.handle.clone())), None)
+        block_on_with(
+            future,
+            Some(CurrentHandle::Handle(self.handle.clone())),
+            None,
+        )
     }
 
     /// Spawns a task onto this runtime; see [`spawn`](crate::spawn).
@@ -135,7 +139,9 @@ impl Drop for Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("workers", &self.workers.len()).finish()
+        f.debug_struct("Runtime")
+            .field("workers", &self.workers.len())
+            .finish()
     }
 }
 
@@ -202,7 +208,10 @@ impl Builder {
     /// # Examples
     ///
     /// See [`PanicReport`].
-    pub fn on_unobserved_panic(mut self, hook: impl Fn(&PanicReport) + Send + Sync + 'static) -> Builder {
+    pub fn on_unobserved_panic(
+        mut self,
+        hook: impl Fn(&PanicReport) + Send + Sync + 'static,
+    ) -> Builder {
         self.panic_hook = Arc::new(hook);
         self
     }
@@ -229,20 +238,22 @@ impl Builder {
     ///
     /// See [`Runtime::builder`].
     pub fn build(self) -> io::Result<Runtime> {
-        let workers = match self.worker_threads {
-            Some(0) => {
-                return Err(io::Error::new(
+        let workers =
+            match self.worker_threads {
+                Some(0) => return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "worker_threads(0): a runtime needs at least one worker thread to run tasks; \
                      use worker_threads(1) or more",
-                ))
-            }
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+                )),
+                Some(n) => n,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
         let scheduler = Arc::new(Scheduler::new(workers, self.panic_hook, self.driver));
         let handle = Handle { scheduler };
-        let mut runtime = Runtime { handle: handle.clone(), workers: Vec::with_capacity(workers) };
+        let mut runtime = Runtime {
+            handle: handle.clone(),
+            workers: Vec::with_capacity(workers),
+        };
         for index in 0..workers {
             let (scheduler, handle) = (handle.scheduler.clone(), handle.clone());
             let spawned = thread::Builder::new()

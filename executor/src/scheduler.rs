@@ -21,7 +21,11 @@ use crate::{
     park::{Driver, Parker},
     registry::Registry,
     sleepers::Sleepers,
-    sync::{channel::Channel, Arc, AtomicBool, Ordering::{Acquire, Release}},
+    sync::{
+        channel::Channel,
+        Arc, AtomicBool,
+        Ordering::{Acquire, Release},
+    },
     task::{Runnable, Task},
     worker,
 };
@@ -45,7 +49,9 @@ pub(crate) struct Scheduler {
 
 impl std::fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scheduler").field("workers", &self.parkers.len()).finish_non_exhaustive()
+        f.debug_struct("Scheduler")
+            .field("workers", &self.parkers.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,7 +64,11 @@ pub(crate) fn schedule(task: Arc<dyn Runnable>) {
 }
 
 impl Scheduler {
-    pub(crate) fn new(workers: usize, panic_hook: PanicHook, driver: Option<Arc<dyn Driver>>) -> Self {
+    pub(crate) fn new(
+        workers: usize,
+        panic_hook: PanicHook,
+        driver: Option<Arc<dyn Driver>>,
+    ) -> Self {
         Scheduler {
             injector: Channel::new(),
             sleepers: Sleepers::new(workers),
@@ -93,7 +103,9 @@ impl Scheduler {
         F::Output: Send + 'static,
     {
         let scheduler = self.clone();
-        let task = self.registry.insert_with(|key| Arc::new(Task::new(future, meta, scheduler, key)));
+        let task = self.registry.insert_with(meta.id, |key| {
+            Arc::new(Task::new(future, meta, scheduler, key))
+        });
         if task.registry_key().is_none() {
             // The runtime is shut down: the task is cancelled before it ever runs.
             task.shut_down();

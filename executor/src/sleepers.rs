@@ -22,7 +22,10 @@ pub(crate) struct Sleepers {
 
 impl Sleepers {
     pub(crate) fn new(workers: usize) -> Self {
-        Sleepers { idle: Mutex::new(Vec::with_capacity(workers)), count: AtomicUsize::new(0) }
+        Sleepers {
+            idle: Mutex::new(Vec::with_capacity(workers)),
+            count: AtomicUsize::new(0),
+        }
     }
 
     /// A worker is about to sleep. The caller must re-check for work afterwards.

@@ -83,7 +83,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    handle.scheduler.spawn(future, TaskMeta::new(name, location))
+    handle
+        .scheduler
+        .spawn(future, TaskMeta::new(name, location))
 }
 
 /// Configures a task before spawning it; today, its name.

@@ -26,7 +26,10 @@
 //! * only the thread that moved it SCHEDULED -> RUNNING polls it, so one poll at a time;
 //! * a wake during a poll is recorded as NOTIFIED and turned into one more poll.
 
-use crate::sync::{AtomicUsize, Ordering::{AcqRel, Acquire}};
+use crate::sync::{
+    AtomicUsize,
+    Ordering::{AcqRel, Acquire},
+};
 
 /// Not queued, not running: the task waits for a wake. Its future is at rest.
 const IDLE: usize = 0;
@@ -127,7 +130,7 @@ impl State {
                 return Pending::Cancel; // stays RUNNING: we still own the future and drop it
             }
             let (next, outcome) = match current & LIFECYCLE {
-                RUNNING => (IDLE, Pending::Idle),            // RUNNING --> IDLE
+                RUNNING => (IDLE, Pending::Idle),             // RUNNING --> IDLE
                 NOTIFIED => (SCHEDULED, Pending::Reschedule), // NOTIFIED --> SCHEDULED: we re-queue it
                 s => unreachable!("a task being polled must be RUNNING or NOTIFIED, found {s:#b}"),
             };

@@ -24,8 +24,7 @@ pub(crate) use std::{
         atomic::{fence, AtomicBool, AtomicUsize, Ordering},
         Condvar, Mutex, MutexGuard,
     },
-    thread,
-    thread_local,
+    thread, thread_local,
 };
 
 #[cfg(loom)]
@@ -34,8 +33,7 @@ pub(crate) use loom::{
         atomic::{fence, AtomicBool, AtomicUsize, Ordering},
         Condvar, Mutex, MutexGuard,
     },
-    thread,
-    thread_local,
+    thread, thread_local,
 };
 
 /// A statistics counter: never part of a synchronisation protocol (see the module docs).
@@ -47,7 +45,9 @@ pub(crate) type Counter = std::sync::atomic::AtomicU64;
 /// poisoned lock can only mean a bug in turtles itself; the data is still consistent
 /// because every critical section is a few plain assignments.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A marker that makes loom's leak checker see leaked tasks (see the module docs).
@@ -90,12 +90,18 @@ pub(crate) mod channel {
         impl<T> Channel<T> {
             pub(crate) fn new() -> Self {
                 let (tx, rx) = crossbeam_channel::unbounded();
-                Self { tx, rx, closed: AtomicBool::new(false) }
+                Self {
+                    tx,
+                    rx,
+                    closed: AtomicBool::new(false),
+                }
             }
 
             /// Queues `value`; after `close` the value is dropped instead.
             pub(crate) fn send(&self, value: T) {
-                self.tx.send(value).expect("the channel owns its receiver, so it cannot be disconnected");
+                self.tx
+                    .send(value)
+                    .expect("the channel owns its receiver, so it cannot be disconnected");
                 // Closing and sending race: `close` sets the flag, then drains. If this
                 // load still sees `false`, the drain comes later and takes our value;
                 // if it sees `true`, the drain may have missed us, so drain ourselves.
@@ -145,7 +151,12 @@ pub(crate) mod channel {
 
         impl<T> Channel<T> {
             pub(crate) fn new() -> Self {
-                Self { state: Mutex::new(State { queue: VecDeque::new(), closed: false }) }
+                Self {
+                    state: Mutex::new(State {
+                        queue: VecDeque::new(),
+                        closed: false,
+                    }),
+                }
             }
 
             pub(crate) fn send(&self, value: T) {

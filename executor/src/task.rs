@@ -74,7 +74,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    pub(crate) fn new(future: F, meta: TaskMeta, scheduler: Arc<Scheduler>, registry_key: Option<usize>) -> Self {
+    pub(crate) fn new(
+        future: F,
+        meta: TaskMeta,
+        scheduler: Arc<Scheduler>,
+        registry_key: Option<usize>,
+    ) -> Self {
         Task {
             state: State::new_scheduled(),
             meta,
@@ -151,7 +156,6 @@ where
                     state::Pending::Reschedule => {
                         // Woken during its own poll: *we* re-queue it, behind the tasks
                         // already waiting (that is what makes `yield_now` fair).
-                        drop(waker);
                         scheduler::schedule(self);
                     }
                     state::Pending::Cancel => self.cancel(),
@@ -171,7 +175,10 @@ where
     fn shut_down(&self) {
         if self.state.complete() {
             let _ = self.drop_future(); // nobody is left to hear about a panic in a drop at shutdown
-            self.join.deliver(Err(JoinError::cancelled(&self.meta)), &self.scheduler.panic_hook);
+            self.join.deliver(
+                Err(JoinError::cancelled(&self.meta)),
+                &self.scheduler.panic_hook,
+            );
         }
     }
 

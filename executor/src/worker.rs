@@ -25,7 +25,10 @@ use crate::{
     handle::Handle,
     metrics::{bump_owned, bump_shared, Counters},
     scheduler::Scheduler,
-    sync::{thread_local, Arc, Ordering::{AcqRel, Acquire, Release}},
+    sync::{
+        thread_local, Arc,
+        Ordering::{AcqRel, Acquire, Release},
+    },
     task::Runnable,
 };
 
@@ -40,7 +43,7 @@ const LOCAL_CAPACITY: usize = 256;
 const LOCAL_CAPACITY: usize = 2;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
+    static CURRENT: RefCell<Option<Rc<Worker>>> = const { RefCell::new(None) };
 }
 
 /// The state one worker thread keeps for itself.
@@ -58,7 +61,9 @@ pub(crate) fn push_local(task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable
     // and goes the remote way.
     let _ = CURRENT.try_with(|current| {
         if let Some(worker) = &*current.borrow() {
-            let here = task.as_ref().is_some_and(|t| std::ptr::eq(&*worker.scheduler, &**t.scheduler()));
+            let here = task
+                .as_ref()
+                .is_some_and(|t| std::ptr::eq(&*worker.scheduler, &**t.scheduler()));
             if here {
                 worker.push(task.take().expect("checked just above"));
             }
@@ -88,7 +93,12 @@ pub(crate) fn count(scheduler: &Scheduler, which: impl Fn(&Counters) -> &crate::
 
 /// The body of worker thread number `index`.
 pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
-    let worker = Rc::new(Worker { scheduler, index, local: RefCell::new(VecDeque::new()), tick: Cell::new(0) });
+    let worker = Rc::new(Worker {
+        scheduler,
+        index,
+        local: RefCell::new(VecDeque::new()),
+        tick: Cell::new(0),
+    });
     let _context = context::enter(Role::Worker, Some(context::CurrentHandle::Handle(handle)));
     CURRENT.with(|current| *current.borrow_mut() = Some(worker.clone()));
     worker.run_loop();
@@ -143,7 +153,11 @@ impl Worker {
     fn poll_driver_without_blocking(&self) {
         let scheduler = &self.scheduler;
         if let Some(driver) = &scheduler.driver {
-            if scheduler.driving.compare_exchange(false, true, AcqRel, Acquire).is_ok() {
+            if scheduler
+                .driving
+                .compare_exchange(false, true, AcqRel, Acquire)
+                .is_ok()
+            {
                 driver.park(driver.token(), Some(Duration::ZERO));
                 scheduler.driving.store(false, Release);
             }
@@ -188,7 +202,10 @@ impl Worker {
         // One worker of this runtime sleeps in the driver, the others on their condvars:
         // an unpark then wakes one thread, not every thread in the reactor.
         let drives = scheduler.driver.is_some()
-            && scheduler.driving.compare_exchange(false, true, AcqRel, Acquire).is_ok();
+            && scheduler
+                .driving
+                .compare_exchange(false, true, AcqRel, Acquire)
+                .is_ok();
         if drives {
             parker.park_in_driver(None);
             scheduler.driving.store(false, Release);

@@ -47,7 +47,10 @@ impl Wake for Woken {
 /// ```
 pub fn drive<F: Future>(future: F) -> F::Output {
     let reactor = Reactor::global().unwrap_or_else(|e| panic!("{e}"));
-    let woken = Arc::new(Woken { flag: AtomicBool::new(true), reactor });
+    let woken = Arc::new(Woken {
+        flag: AtomicBool::new(true),
+        reactor,
+    });
     let waker = Waker::from(woken.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);

@@ -122,7 +122,11 @@ impl Reactor {
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
         Ok(Reactor {
-            poller: StdMutex::new(Poller { poll, events: Events::with_capacity(1024), ready: Vec::new() }),
+            poller: StdMutex::new(Poller {
+                poll,
+                events: Events::with_capacity(1024),
+                ready: Vec::new(),
+            }),
             registry,
             waker,
             sources: Mutex::new(Sources::default()),
@@ -152,7 +156,10 @@ impl Reactor {
         static GLOBAL: OnceLock<Result<Reactor, (io::ErrorKind, String)>> = OnceLock::new();
         match GLOBAL.get_or_init(|| Reactor::new().map_err(|e| (e.kind(), e.to_string()))) {
             Ok(reactor) => Ok(reactor),
-            Err((kind, message)) => Err(io::Error::new(*kind, format!("turtles could not start its reactor: {message}"))),
+            Err((kind, message)) => Err(io::Error::new(
+                *kind,
+                format!("turtles could not start its reactor: {message}"),
+            )),
         }
     }
 
@@ -163,7 +170,11 @@ impl Reactor {
 
     /// Adds a timer and, if it is the new earliest, interrupts the poller so that it
     /// re-plans its sleep.
-    pub(crate) fn add_timer(&self, deadline: Instant, waker: std::task::Waker) -> crate::timers::TimerKey {
+    pub(crate) fn add_timer(
+        &self,
+        deadline: Instant,
+        waker: std::task::Waker,
+    ) -> crate::timers::TimerKey {
         let (key, earliest) = self.timers.insert(deadline, waker);
         // The poller sets `polling` before it reads the next deadline: either it sees
         // our entry, or we see the flag and interrupt it.
@@ -176,7 +187,10 @@ impl Reactor {
     /// Registers a mio source for both directions.
     pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<(Token, Arc<Readiness>)> {
         let (token, readiness) = lock(&self.sources).insert();
-        if let Err(e) = self.registry.register(source, token, Interest::READABLE | Interest::WRITABLE) {
+        if let Err(e) =
+            self.registry
+                .register(source, token, Interest::READABLE | Interest::WRITABLE)
+        {
             lock(&self.sources).remove(token);
             return Err(e);
         }
@@ -208,7 +222,9 @@ impl Reactor {
         loop {
             match self.poller.try_lock() {
                 Ok(poller) => return self.poll_as_poller(poller, token, timeout),
-                Err(TryLockError::Poisoned(p)) => return self.poll_as_poller(p.into_inner(), token, timeout),
+                Err(TryLockError::Poisoned(p)) => {
+                    return self.poll_as_poller(p.into_inner(), token, timeout)
+                }
                 Err(TryLockError::WouldBlock) => {}
             }
             // Someone else polls: wait as a standby.
@@ -229,7 +245,10 @@ impl Reactor {
                 None => Duration::MAX,
             };
             standby.waiting += 1;
-            let (mut standby, _) = self.standby_cv.wait_timeout(standby, wait).unwrap_or_else(|p| p.into_inner());
+            let (mut standby, _) = self
+                .standby_cv
+                .wait_timeout(standby, wait)
+                .unwrap_or_else(|p| p.into_inner());
             standby.waiting -= 1;
             if standby.generation != token {
                 return;
@@ -252,18 +271,30 @@ impl Reactor {
         }
     }
 
-    fn poll_as_poller(&self, mut poller: std::sync::MutexGuard<'_, Poller>, token: u64, timeout: Option<Duration>) {
+    fn poll_as_poller(
+        &self,
+        mut poller: std::sync::MutexGuard<'_, Poller>,
+        token: u64,
+        timeout: Option<Duration>,
+    ) {
         self.polling.store(true, SeqCst);
         let unparked = self.standby().generation != token;
         let now = Instant::now();
-        let until_timer = self.timers.next_deadline().map(|d| d.saturating_duration_since(now));
+        let until_timer = self
+            .timers
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(now));
         let timeout = match (unparked, timeout, until_timer) {
             (true, _, _) => Some(Duration::ZERO), // still collect what is ready, but do not sleep
             (false, Some(a), Some(b)) => Some(a.min(b)),
             (false, a, b) => a.or(b),
         };
         self.turns.fetch_add(1, Relaxed);
-        let Poller { poll, events, ready } = &mut *poller;
+        let Poller {
+            poll,
+            events,
+            ready,
+        } = &mut *poller;
         if let Err(e) = poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // Nothing sensible to do but report it and let the caller look for work.

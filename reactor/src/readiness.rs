@@ -17,7 +17,10 @@
 
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{lock, AtomicUsize, Mutex, Ordering::{AcqRel, Acquire}};
+use crate::sync::{
+    lock, AtomicUsize, Mutex,
+    Ordering::{AcqRel, Acquire},
+};
 
 /// Readiness bits, as reported by the OS.
 pub const READABLE: usize = 0b0_0001;
@@ -86,12 +89,18 @@ impl Readiness {
         loop {
             let tick = (current >> TICK_SHIFT).wrapping_add(1) & (usize::MAX >> TICK_SHIFT);
             let next = (tick << TICK_SHIFT) | (current & BITS) | bits;
-            match self.word.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            match self
+                .word
+                .compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
                 Ok(_) => break,
                 Err(actual) => current = actual,
             }
         }
-        for (direction, slot) in [(Direction::Read, &self.reader), (Direction::Write, &self.writer)] {
+        for (direction, slot) in [
+            (Direction::Read, &self.reader),
+            (Direction::Write, &self.writer),
+        ] {
             if bits & direction.mask() != 0 {
                 let waker = lock(slot).take();
                 if let Some(waker) = waker {
@@ -134,7 +143,10 @@ impl Readiness {
                 return; // a newer event: keep it
             }
             let next = current & keep_closed;
-            match self.word.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            match self
+                .word
+                .compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
                 Ok(_) => return,
                 Err(actual) => current = actual,
             }
@@ -150,7 +162,10 @@ impl Readiness {
     fn ready(&self, direction: Direction) -> Option<ReadyEvent> {
         let word = self.word.load(Acquire);
         let bits = word & BITS & direction.mask();
-        (bits != 0).then_some(ReadyEvent { tick: word >> TICK_SHIFT, bits })
+        (bits != 0).then_some(ReadyEvent {
+            tick: word >> TICK_SHIFT,
+            bits,
+        })
     }
 
     fn slot(&self, direction: Direction) -> &Mutex<Option<Waker>> {
@@ -170,10 +185,15 @@ mod tests {
         let r = Readiness::new();
         let mut cx = Context::from_waker(Waker::noop());
         r.set(READABLE);
-        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else { panic!("readable") };
+        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else {
+            panic!("readable")
+        };
         r.set(READABLE); // arrives after our read returned WouldBlock
         r.clear(seen, Direction::Read);
-        assert!(r.poll_ready(Direction::Read, &mut cx).is_ready(), "the newer event survives the clear");
+        assert!(
+            r.poll_ready(Direction::Read, &mut cx).is_ready(),
+            "the newer event survives the clear"
+        );
     }
 
     #[test]
@@ -181,13 +201,20 @@ mod tests {
         let r = Readiness::new();
         let mut cx = Context::from_waker(Waker::noop());
         r.set(READABLE | WRITABLE);
-        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else {
+            panic!()
+        };
         r.clear(seen, Direction::Read);
         assert!(r.poll_ready(Direction::Read, &mut cx).is_pending());
         assert!(r.poll_ready(Direction::Write, &mut cx).is_ready());
         r.set(READ_CLOSED);
-        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        let Poll::Ready(seen) = r.poll_ready(Direction::Read, &mut cx) else {
+            panic!()
+        };
         r.clear(seen, Direction::Read);
-        assert!(r.poll_ready(Direction::Read, &mut cx).is_ready(), "closed stays closed");
+        assert!(
+            r.poll_ready(Direction::Read, &mut cx).is_ready(),
+            "closed stays closed"
+        );
     }
 }

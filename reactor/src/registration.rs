@@ -34,7 +34,12 @@ impl<S: Source> Registration<S> {
     pub(crate) fn new(mut io: S) -> io::Result<Self> {
         let reactor = Reactor::global()?;
         let (token, readiness) = reactor.register(&mut io)?;
-        Ok(Registration { io, token, readiness, reactor })
+        Ok(Registration {
+            io,
+            token,
+            readiness,
+            reactor,
+        })
     }
 
     pub(crate) fn io(&self) -> &S {
@@ -51,7 +56,9 @@ impl<S: Source> Registration<S> {
         loop {
             let seen = ready!(self.readiness.poll_ready(direction, cx));
             match op(&self.io) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readiness.clear(seen, direction),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.readiness.clear(seen, direction)
+                }
                 result => return Poll::Ready(result),
             }
         }

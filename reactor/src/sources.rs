@@ -33,7 +33,10 @@ impl Sources {
         let generation = self.next_generation & (usize::MAX >> KEY_BITS);
         self.next_generation = self.next_generation.wrapping_add(1);
         let readiness = Arc::new(Readiness::new());
-        let key = self.slab.insert(Entry { generation, readiness: readiness.clone() });
+        let key = self.slab.insert(Entry {
+            generation,
+            readiness: readiness.clone(),
+        });
         assert!(key <= KEY_MASK, "more than 2^32 sources registered at once");
         (Token((generation << KEY_BITS) | key), readiness)
     }
@@ -65,12 +68,19 @@ mod tests {
         let (old, old_readiness) = sources.insert();
         assert!(sources.remove(old).is_some());
         let (new, new_readiness) = sources.insert();
-        assert_eq!(old.0 & KEY_MASK, new.0 & KEY_MASK, "the slab reused the slot");
+        assert_eq!(
+            old.0 & KEY_MASK,
+            new.0 & KEY_MASK,
+            "the slab reused the slot"
+        );
         assert_ne!(old, new, "but the token differs");
         assert!(sources.get(old).is_none(), "a stale event finds nothing");
         assert!(Arc::ptr_eq(sources.get(new).unwrap(), &new_readiness));
         assert!(!Arc::ptr_eq(&old_readiness, &new_readiness));
-        assert!(sources.remove(old).is_none(), "a stale deregistration removes nothing");
+        assert!(
+            sources.remove(old).is_none(),
+            "a stale deregistration removes nothing"
+        );
         assert_eq!(sources.len(), 1);
     }
 }

@@ -21,5 +21,7 @@ pub(crate) use loom::sync::{
 /// Locks a mutex, ignoring poisoning: no user code runs while a reactor lock is held
 /// (wakers are always woken after the lock is released).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

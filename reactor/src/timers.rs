@@ -48,7 +48,10 @@ impl Timers {
     /// case the driver, asleep until a later deadline, must be woken to re-plan.
     pub fn insert(&self, deadline: Instant, waker: Waker) -> (TimerKey, bool) {
         let mut inner = lock(&self.inner);
-        let key = TimerKey { deadline, id: inner.next_id };
+        let key = TimerKey {
+            deadline,
+            id: inner.next_id,
+        };
         inner.next_id += 1;
         let earliest = inner.entries.keys().next().is_none_or(|first| key < *first);
         inner.entries.insert(key, waker);
@@ -80,7 +83,11 @@ impl Timers {
 
     /// The nearest deadline, for the driver's poll timeout.
     pub fn next_deadline(&self) -> Option<Instant> {
-        lock(&self.inner).entries.keys().next().map(TimerKey::deadline)
+        lock(&self.inner)
+            .entries
+            .keys()
+            .next()
+            .map(TimerKey::deadline)
     }
 
     /// Removes every timer due at `now` and wakes its task; returns how many fired.
@@ -136,7 +143,10 @@ mod tests {
         let log = Arc::new(StdMutex::new(Vec::new()));
         let t0 = Instant::now();
         for (n, ms) in [(3, 30), (1, 10), (2, 20)] {
-            timers.insert(t0 + Duration::from_millis(ms), Arc::new(Record(log.clone(), n)).into());
+            timers.insert(
+                t0 + Duration::from_millis(ms),
+                Arc::new(Record(log.clone(), n)).into(),
+            );
         }
         assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_millis(10)));
         assert_eq!(timers.fire_due(t0 + Duration::from_millis(9)), 0);
@@ -150,8 +160,16 @@ mod tests {
     fn insert_reports_a_new_earliest_deadline() {
         let timers = Timers::new();
         let t0 = Instant::now();
-        assert!(timers.insert(t0 + Duration::from_secs(10), Waker::noop().clone()).1);
-        assert!(!timers.insert(t0 + Duration::from_secs(20), Waker::noop().clone()).1);
+        assert!(
+            timers
+                .insert(t0 + Duration::from_secs(10), Waker::noop().clone())
+                .1
+        );
+        assert!(
+            !timers
+                .insert(t0 + Duration::from_secs(20), Waker::noop().clone())
+                .1
+        );
         let (key, earliest) = timers.insert(t0 + Duration::from_secs(1), Waker::noop().clone());
         assert!(earliest);
         timers.remove(key);

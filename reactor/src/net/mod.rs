@@ -19,7 +19,10 @@ use std::{io, net::ToSocketAddrs};
 /// Resolves `addr` and tries `each` on every address until one works; the last error
 /// otherwise. Name resolution may block (it is the OS resolver); addresses like
 /// `"127.0.0.1:0"` involve no lookup at all.
-pub(crate) fn for_each_addr<T>(addr: impl ToSocketAddrs, mut each: impl FnMut(SocketAddr) -> io::Result<T>) -> io::Result<T> {
+pub(crate) fn for_each_addr<T>(
+    addr: impl ToSocketAddrs,
+    mut each: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
     let mut last = None;
     for addr in addr.to_socket_addrs()? {
         match each(addr) {
@@ -27,5 +30,10 @@ pub(crate) fn for_each_addr<T>(addr: impl ToSocketAddrs, mut each: impl FnMut(So
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to no socket address")))
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to no socket address",
+        )
+    }))
 }

@@ -1,8 +1,9 @@
 //! `TcpListener`: accept connections without a thread blocked in `accept`.
 
 use std::{
-    fmt, io,
+    fmt,
     future::poll_fn,
+    io,
     net::{SocketAddr, ToSocketAddrs},
     task::{Context, Poll},
 };
@@ -63,7 +64,9 @@ impl TcpListener {
             socket.bind(&addr.into())?;
             socket.listen(BACKLOG)?;
             let listener = mio::net::TcpListener::from_std(socket.into());
-            Ok(TcpListener { io: Registration::new(listener)? })
+            Ok(TcpListener {
+                io: Registration::new(listener)?,
+            })
         })
     }
 
@@ -82,7 +85,9 @@ impl TcpListener {
     /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
-        Ok(TcpListener { io: Registration::new(mio::net::TcpListener::from_std(listener))? })
+        Ok(TcpListener {
+            io: Registration::new(mio::net::TcpListener::from_std(listener))?,
+        })
     }
 
     /// Waits for the next connection.
@@ -135,6 +140,8 @@ impl TcpListener {
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }

@@ -28,7 +28,9 @@ pub struct TcpStream {
 
 impl TcpStream {
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: Registration::new(stream)? })
+        Ok(TcpStream {
+            io: Registration::new(stream)?,
+        })
     }
 
     /// Connects to `addr`, trying each address it resolves to.
@@ -55,7 +57,12 @@ impl TcpStream {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to no socket address")))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the address resolved to no socket address",
+            )
+        }))
     }
 
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
@@ -63,15 +70,19 @@ impl TcpStream {
         // handshake is over, one way or the other.
         let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
         poll_fn(|cx| {
-            stream.io.poll_io(cx, Direction::Write, |s| match s.take_error()? {
-                Some(error) => Err(error),
-                None => match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    // Spuriously writable before the handshake finished: wait more.
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
-                    Err(e) => Err(e),
-                },
-            })
+            stream
+                .io
+                .poll_io(cx, Direction::Write, |s| match s.take_error()? {
+                    Some(error) => Err(error),
+                    None => match s.peer_addr() {
+                        Ok(_) => Ok(()),
+                        // Spuriously writable before the handshake finished: wait more.
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    },
+                })
         })
         .await?;
         Ok(stream)
@@ -250,13 +261,21 @@ impl TcpStream {
 }
 
 impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_read_priv(cx, buf)
     }
 }
 
 impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_write_priv(cx, buf)
     }
 

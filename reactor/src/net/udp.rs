@@ -47,7 +47,11 @@ impl UdpSocket {
     ///
     /// See [`UdpSocket`].
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        for_each_addr(addr, |addr| Ok(UdpSocket { io: Registration::new(mio::net::UdpSocket::bind(addr)?)? }))
+        for_each_addr(addr, |addr| {
+            Ok(UdpSocket {
+                io: Registration::new(mio::net::UdpSocket::bind(addr)?)?,
+            })
+        })
     }
 
     /// Sends one datagram to `target`; returns the bytes sent.
@@ -61,7 +65,11 @@ impl UdpSocket {
     /// See [`UdpSocket`].
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = for_each_addr(target, Ok)?;
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send_to(buf, target))).await
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
+        })
+        .await
     }
 
     /// Receives one datagram; returns its length and sender.
@@ -163,6 +171,8 @@ impl UdpSocket {
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("UdpSocket")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }

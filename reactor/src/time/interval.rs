@@ -60,7 +60,11 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
         "interval period must be non-zero: a zero period would tick in a busy loop. \
          Fix: pick a positive period, or use task::yield_now() to let other tasks run"
     );
-    Interval { period, next: start, sleep: sleep_until(start) }
+    Interval {
+        period,
+        next: start,
+        sleep: sleep_until(start),
+    }
 }
 
 /// The stream of ticks made by [`interval`].
@@ -94,7 +98,9 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let this_tick = self.next;
-        self.next = this_tick.checked_add(self.period).unwrap_or_else(far_future);
+        self.next = this_tick
+            .checked_add(self.period)
+            .unwrap_or_else(far_future);
         self.sleep.reset(self.next);
         Poll::Ready(this_tick)
     }

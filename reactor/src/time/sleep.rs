@@ -21,7 +21,9 @@ pub(crate) fn far_future() -> Instant {
 }
 
 pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    Instant::now().checked_add(duration).unwrap_or_else(far_future)
+    Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(far_future)
 }
 
 /// Waits until `duration` has passed.
@@ -53,7 +55,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// turtles_reactor::drive(turtles_reactor::time::sleep_until(Instant::now()));
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, entry: None }
+    Sleep {
+        deadline,
+        entry: None,
+    }
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].

@@ -30,7 +30,10 @@ use super::sleep::{deadline_after, sleep_until};
 ///     assert!(timeout(Duration::from_millis(10), slow).await.is_err());
 /// });
 /// ```
-pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> impl Future<Output = Result<F::Output, Elapsed>> {
+pub fn timeout<F: IntoFuture>(
+    duration: Duration,
+    future: F,
+) -> impl Future<Output = Result<F::Output, Elapsed>> {
     timeout_at(deadline_after(duration), future)
 }
 
@@ -45,7 +48,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> impl Future<Outp
 /// );
 /// assert!(late.is_err());
 /// ```
-pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> impl Future<Output = Result<F::Output, Elapsed>> {
+pub fn timeout_at<F: IntoFuture>(
+    deadline: Instant,
+    future: F,
+) -> impl Future<Output = Result<F::Output, Elapsed>> {
     let future = future.into_future();
     let mut sleep = sleep_until(deadline);
     async move {
