@@ -253,13 +253,19 @@ fn a_wake_during_poll_is_not_lost() {
     assert_eq!(polls.load(SeqCst), 2);
 }
 
+async fn kaboom() {
+    panic!("kaboom")
+}
+
+async fn nobody_listens() {
+    panic!("nobody listens")
+}
+
 #[test]
 fn a_panic_reaches_the_join_handle_with_the_tasks_name_and_location() {
     let rt = runtime(2);
-    let line = line!() + 1;
-    let handle = task::Builder::new()
-        .name("exploder")
-        .spawn_on(async { panic!("kaboom") }, &rt.handle());
+    let (b, h) = (task::Builder::new().name("exploder"), rt.handle());
+    let (handle, line) = (b.spawn_on(kaboom(), &h), line!());
     let err = rt.block_on(handle).unwrap_err();
     assert!(err.is_panic() && !err.is_cancelled());
     let text = err.to_string();
@@ -288,11 +294,9 @@ fn a_detached_panicking_task_reaches_the_unobserved_panic_hook() {
         })
         .build()
         .unwrap();
-    let line = line!() + 1;
-    task::Builder::new()
-        .name("orphan")
-        .spawn_on(async { panic!("nobody listens") }, &rt.handle())
-        .detach();
+    let (b, h) = (task::Builder::new().name("orphan"), rt.handle());
+    let (handle, line) = (b.spawn_on(nobody_listens(), &h), line!());
+    handle.detach();
     let (name, message, at) = rx.recv_timeout(PATIENCE).expect("the hook was called");
     assert_eq!(name.as_deref(), Some("orphan"));
     assert_eq!(message, "nobody listens");
