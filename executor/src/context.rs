@@ -39,7 +39,9 @@ struct Context {
 }
 
 thread_local! {
-    static CONTEXT: RefCell<Context> = const { RefCell::new(Context { role: Role::Free, handle: None }) };
+    // loom's thread_local! takes no `const {}` initializer.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CONTEXT: RefCell<Context> = RefCell::new(Context { role: Role::Free, handle: None });
 }
 
 /// Restores the previous context when dropped (also when unwinding from a panic).

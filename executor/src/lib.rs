@@ -96,3 +96,11 @@ pub use panic::PanicReport;
 pub use park::Driver;
 pub use runtime::{Builder, Runtime};
 pub use spawn::{spawn, spawn_local};
+
+/// Internals that the loom models in `loom-tests/` check directly; only built under
+/// `--cfg loom`, so they are no part of the public API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_exports {
+    pub use crate::state::{Pending, Start, State, Wake};
+}

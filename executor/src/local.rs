@@ -42,7 +42,9 @@ use crate::{
 };
 
 thread_local! {
-    static LOCAL: RefCell<Option<Rc<LocalSet>>> = const { RefCell::new(None) };
+    // loom's thread_local! takes no `const {}` initializer.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static LOCAL: RefCell<Option<Rc<LocalSet>>> = RefCell::new(None);
 }
 
 type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;

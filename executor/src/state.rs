@@ -49,7 +49,7 @@ const CANCELLED: usize = 0b1000;
 
 /// What the waker must do after a wake.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Wake {
+pub enum Wake {
     /// IDLE -> SCHEDULED: the caller won the race and must push the task to a queue.
     Schedule,
     /// Already queued, already notified, running (now NOTIFIED) or complete.
@@ -58,7 +58,7 @@ pub(crate) enum Wake {
 
 /// What the worker that popped a task must do with it.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Start {
+pub enum Start {
     /// SCHEDULED -> RUNNING: poll the future.
     Poll,
     /// SCHEDULED|CANCELLED -> RUNNING|CANCELLED: drop the future, report cancellation.
@@ -69,7 +69,7 @@ pub(crate) enum Start {
 
 /// What the worker must do after a poll returned `Pending`.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Pending {
+pub enum Pending {
     /// RUNNING -> IDLE: the future's wakers will bring it back.
     Idle,
     /// NOTIFIED -> SCHEDULED: woken during the poll; the worker re-queues it.
@@ -80,16 +80,16 @@ pub(crate) enum Pending {
 
 /// The atomic word; see the module docs for the diagram.
 #[derive(Debug)]
-pub(crate) struct State(AtomicUsize);
+pub struct State(AtomicUsize);
 
 impl State {
     /// A new task starts SCHEDULED because spawning pushes it straight into a queue.
-    pub(crate) fn new_scheduled() -> Self {
+    pub fn new_scheduled() -> Self {
         State(AtomicUsize::new(SCHEDULED))
     }
 
     /// Any thread: record a wake.
-    pub(crate) fn wake(&self) -> Wake {
+    pub fn wake(&self) -> Wake {
         let mut current = self.0.load(Acquire);
         loop {
             let (next, action) = match current & LIFECYCLE {
@@ -105,7 +105,7 @@ impl State {
     }
 
     /// The worker that popped the task from a queue: take ownership of the future.
-    pub(crate) fn start(&self) -> Start {
+    pub fn start(&self) -> Start {
         let mut current = self.0.load(Acquire);
         loop {
             match current & LIFECYCLE {
@@ -123,7 +123,7 @@ impl State {
     }
 
     /// The polling worker, after `poll` returned `Pending`.
-    pub(crate) fn after_pending(&self) -> Pending {
+    pub fn after_pending(&self) -> Pending {
         let mut current = self.0.load(Acquire);
         loop {
             if current & CANCELLED != 0 {
@@ -143,12 +143,12 @@ impl State {
 
     /// The owner of the future, once it is gone (finished, panicked, cancelled or shut
     /// down): move to COMPLETE. Returns `false` if the task was already complete.
-    pub(crate) fn complete(&self) -> bool {
+    pub fn complete(&self) -> bool {
         self.0.swap(COMPLETE, AcqRel) & LIFECYCLE != COMPLETE
     }
 
     /// `JoinHandle::abort`: request cancellation.
-    pub(crate) fn abort(&self) -> Wake {
+    pub fn abort(&self) -> Wake {
         let mut current = self.0.load(Acquire);
         loop {
             let (next, action) = match current & LIFECYCLE {
@@ -164,7 +164,8 @@ impl State {
         }
     }
 
-    pub(crate) fn is_complete(&self) -> bool {
+    /// Whether the task reached COMPLETE.
+    pub fn is_complete(&self) -> bool {
         self.0.load(Acquire) & LIFECYCLE == COMPLETE
     }
 }

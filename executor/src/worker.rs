@@ -43,7 +43,9 @@ const LOCAL_CAPACITY: usize = 256;
 const LOCAL_CAPACITY: usize = 2;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Worker>>> = const { RefCell::new(None) };
+    // loom's thread_local! takes no `const {}` initializer.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
 }
 
 /// The state one worker thread keeps for itself.

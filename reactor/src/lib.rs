@@ -49,3 +49,11 @@ pub mod timers;
 
 pub use drive::drive;
 pub use reactor::{Reactor, ReactorMetrics};
+
+/// Internals that the loom models in `loom-tests/` check directly; only built under
+/// `--cfg loom`, so they are no part of the public API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_exports {
+    pub use crate::sources::Sources;
+}

@@ -22,14 +22,14 @@ struct Entry {
 
 /// Registered sources; the reactor keeps this behind a mutex.
 #[derive(Debug, Default)]
-pub(crate) struct Sources {
+pub struct Sources {
     slab: Slab<Entry>,
     next_generation: usize,
 }
 
 impl Sources {
     /// Reserves a slot for a new source; returns its token and its readiness.
-    pub(crate) fn insert(&mut self) -> (Token, Arc<Readiness>) {
+    pub fn insert(&mut self) -> (Token, Arc<Readiness>) {
         let generation = self.next_generation & (usize::MAX >> KEY_BITS);
         self.next_generation = self.next_generation.wrapping_add(1);
         let readiness = Arc::new(Readiness::new());
@@ -42,18 +42,19 @@ impl Sources {
     }
 
     /// The source behind `token`, if it is still the one the token was made for.
-    pub(crate) fn get(&self, token: Token) -> Option<&Arc<Readiness>> {
+    pub fn get(&self, token: Token) -> Option<&Arc<Readiness>> {
         let entry = self.slab.get(token.0 & KEY_MASK)?;
         (entry.generation == token.0 >> KEY_BITS).then_some(&entry.readiness)
     }
 
     /// Forgets a source. A stale token does nothing.
-    pub(crate) fn remove(&mut self, token: Token) -> Option<Arc<Readiness>> {
+    pub fn remove(&mut self, token: Token) -> Option<Arc<Readiness>> {
         self.get(token)?;
         Some(self.slab.remove(token.0 & KEY_MASK).readiness)
     }
 
-    pub(crate) fn len(&self) -> usize {
+    /// Sources registered right now.
+    pub fn len(&self) -> usize {
         self.slab.len()
     }
 }

@@ -1,0 +1,312 @@
+//! Loom models of the executor's protocols: task state, wakes, join, park, spill,
+//! shutdown, block_on. Each model names the DESIGN.md invariant it checks.
+//!
+//! Bound: a preemption bound of 3 explores every interleaving in which the scheduler
+//! interrupts threads at most three times. Each race below needs one or two
+//! interruptions to show up (a wake landing inside a poll, a push landing between a
+//! worker's last look and its sleep), so 3 leaves a margin; the largest model (the
+//! spill, ~330,000 executions) keeps the whole suite under a minute on two cores.
+//! Bound 4 multiplies that by roughly ten for no race we know of.
+#![cfg(loom)]
+
+use std::{
+    collections::HashSet,
+    sync::Mutex as StdMutex,
+    task::{Poll, Waker},
+};
+
+use loom::{
+    sync::{
+        atomic::{AtomicUsize, Ordering::SeqCst},
+        Arc, Mutex,
+    },
+    thread,
+};
+use turtles_executor::{
+    loom_exports::{State, Wake},
+    Runtime,
+};
+use turtles_loom_tests::helpers::{check, wake_slot, DropCounter, WaitOnce, EXPECTED_PANIC};
+
+fn runtime(workers: usize) -> Runtime {
+    Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+/// Invariant 1: two threads wake an idle task at once; exactly one of them gets to
+/// schedule it, so it sits in one queue once.
+#[test]
+fn invariant_1_two_concurrent_wakes_schedule_an_idle_task_once() {
+    check(3, || {
+        let state = Arc::new(State::new_scheduled());
+        state.start();
+        state.after_pending(); // now IDLE
+        let scheduled = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (state, scheduled) = (state.clone(), scheduled.clone());
+                thread::spawn(move || {
+                    if state.wake() == Wake::Schedule {
+                        scheduled.fetch_add(1, SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(scheduled.load(SeqCst), 1);
+    });
+}
+
+/// Invariant 2: a wake from another thread while the task is being polled (or just
+/// before, or just after) leads to exactly one more poll.
+#[test]
+fn invariant_2_a_wake_during_the_poll_leads_to_exactly_one_more_poll() {
+    check(3, || {
+        let rt = runtime(1);
+        let polls = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(Mutex::new(None::<Waker>));
+        let task = rt.spawn(WaitOnce {
+            polls: polls.clone(),
+            slot: slot.clone(),
+            guard: None,
+        });
+        let waker_thread = {
+            let slot = slot.clone();
+            thread::spawn(move || loop {
+                if slot.lock().unwrap().is_some() {
+                    return wake_slot(&slot);
+                }
+                thread::yield_now();
+            })
+        };
+        assert_eq!(rt.block_on(task).unwrap(), 2);
+        waker_thread.join().unwrap();
+        assert_eq!(polls.load(SeqCst), 2);
+        drop(rt);
+    });
+}
+
+/// Invariant 3: a wake racing the task's completion never causes a poll after
+/// completion, and the output arrives.
+#[test]
+fn invariant_3_a_wake_racing_completion_causes_no_poll_after_it() {
+    check(3, || {
+        let rt = runtime(1);
+        let polls = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(Mutex::new(None::<Waker>));
+        let (p, s) = (polls.clone(), slot.clone());
+        // Polled once: leaves its waker for the other thread and completes at once.
+        let task = rt.spawn(std::future::poll_fn(move |cx| {
+            p.fetch_add(1, SeqCst);
+            *s.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Ready(7)
+        }));
+        let waker_thread = {
+            let slot = slot.clone();
+            thread::spawn(move || wake_slot(&slot))
+        };
+        assert_eq!(rt.block_on(task).unwrap(), 7);
+        waker_thread.join().unwrap();
+        drop(rt); // joins the worker: any stray poll would have happened by now
+        assert_eq!(polls.load(SeqCst), 1);
+        wake_slot(&slot); // a wake after everything is over is a no-op
+    });
+}
+
+/// Invariant 3: dropping the JoinHandle concurrently with completion neither leaks
+/// (loom's leak check) nor double-drops the output.
+#[test]
+fn invariant_3_join_handle_dropped_concurrently_with_completion() {
+    check(3, || {
+        let rt = runtime(1);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let output = DropCounter(drops.clone());
+        let handle = rt.spawn(async move { output });
+        let dropper = thread::spawn(move || drop(handle));
+        dropper.join().unwrap();
+        drop(rt);
+        assert_eq!(drops.load(SeqCst), 1, "the output is dropped exactly once");
+    });
+}
+
+/// Invariant 3: abort racing completion. Both outcomes must be possible — the task
+/// completes first (the output is kept) or the abort wins (cancelled) — and in each
+/// the future and the output are dropped exactly once.
+#[test]
+fn invariant_3_abort_racing_completion_keeps_exactly_one_outcome() {
+    static OUTCOMES: StdMutex<Option<HashSet<&'static str>>> = StdMutex::new(None);
+    check(3, || {
+        let rt = runtime(1);
+        let future_drops = Arc::new(AtomicUsize::new(0));
+        let output_drops = Arc::new(AtomicUsize::new(0));
+        let (guard, out) = (
+            DropCounter(future_drops.clone()),
+            DropCounter(output_drops.clone()),
+        );
+        let handle = Arc::new(Mutex::new(Some(rt.spawn(async move {
+            let _guard = guard;
+            out
+        }))));
+        let aborter = {
+            let handle = handle.clone();
+            thread::spawn(move || handle.lock().unwrap().as_ref().unwrap().abort())
+        };
+        aborter.join().unwrap();
+        let handle = handle.lock().unwrap().take().unwrap();
+        let outcome = match rt.block_on(handle) {
+            Ok(out) => {
+                drop(out);
+                "completed"
+            }
+            Err(e) if e.is_cancelled() => "cancelled",
+            Err(e) => panic!("unexpected {e}"),
+        };
+        drop(rt);
+        assert_eq!(
+            future_drops.load(SeqCst),
+            1,
+            "the future is dropped exactly once"
+        );
+        assert!(output_drops.load(SeqCst) <= 1);
+        if outcome == "completed" {
+            assert_eq!(output_drops.load(SeqCst), 1);
+        }
+        OUTCOMES
+            .lock()
+            .unwrap()
+            .get_or_insert_with(HashSet::new)
+            .insert(outcome);
+    });
+    let seen = OUTCOMES.lock().unwrap().take().unwrap();
+    assert!(
+        seen.contains("completed") && seen.contains("cancelled"),
+        "explored: {seen:?}"
+    );
+}
+
+/// Invariant 6 with 3: a task panics while its JoinHandle is dropped on another thread.
+/// Whichever comes first, the panic reaches the unobserved-panic hook exactly once.
+#[test]
+fn invariant_6_a_panic_racing_the_handle_drop_is_reported_exactly_once() {
+    check(3, || {
+        let reports = Arc::new(AtomicUsize::new(0));
+        let counted = reports.clone();
+        let rt = Runtime::builder()
+            .worker_threads(1)
+            .on_unobserved_panic(move |_| {
+                counted.fetch_add(1, SeqCst);
+            })
+            .build()
+            .unwrap();
+        let handle = rt.spawn(async { std::panic::panic_any(EXPECTED_PANIC) });
+        let dropper = thread::spawn(move || drop(handle));
+        // One worker pops FIFO: once this second task ran, the panicking one has
+        // finished (and was reported, if its handle was already gone).
+        rt.block_on(rt.spawn(async {})).unwrap();
+        dropper.join().unwrap();
+        assert_eq!(reports.load(SeqCst), 1);
+        drop(rt);
+    });
+}
+
+/// Invariant 2: a worker going to park while another thread spawns: the task runs
+/// (the push sees the sleeper, or the sleeper sees the push).
+#[test]
+fn invariant_2_a_spawn_racing_a_parking_worker_is_not_lost() {
+    check(3, || {
+        let rt = runtime(1);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let handle = rt.handle();
+        let r = ran.clone();
+        let spawner = thread::spawn(move || handle.spawn(async move { r.fetch_add(1, SeqCst) }));
+        let task = spawner.join().unwrap();
+        rt.block_on(task).unwrap();
+        assert_eq!(ran.load(SeqCst), 1);
+        drop(rt);
+    });
+}
+
+/// Invariant 1: the local queue spills into the injector (capacity 2 under loom) while
+/// a second worker pulls from it: every task runs exactly once.
+#[test]
+fn invariant_1_local_queue_spill_loses_no_task_and_runs_none_twice() {
+    check(3, || {
+        let rt = runtime(2);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let parent = rt.spawn(async move {
+            let children: Vec<_> = (0..3)
+                .map(|_| {
+                    let r = r.clone();
+                    turtles_executor::spawn(async move {
+                        r.fetch_add(1, SeqCst);
+                    })
+                })
+                .collect();
+            for child in children {
+                child.await.unwrap();
+            }
+        });
+        rt.block_on(parent).unwrap();
+        assert_eq!(runs.load(SeqCst), 3);
+        drop(rt);
+    });
+}
+
+/// Invariant 4: shutdown racing a wake from another thread: the future is dropped
+/// exactly once, the task does not leak, and the late wake does nothing.
+#[test]
+fn invariant_4_shutdown_racing_a_wake_drops_every_future_once() {
+    check(3, || {
+        let rt = runtime(1);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(Mutex::new(None::<Waker>));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let parked = WaitOnce {
+            polls: polls.clone(),
+            slot: slot.clone(),
+            guard: Some(DropCounter(drops.clone())),
+        };
+        // Wait until the task has parked its waker, so shutdown races a *wake*.
+        let handle = rt.spawn(parked);
+        while slot.lock().unwrap().is_none() {
+            thread::yield_now();
+        }
+        let waker_thread = {
+            let slot = slot.clone();
+            thread::spawn(move || wake_slot(&slot))
+        };
+        drop(rt);
+        waker_thread.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+        drop(handle);
+    });
+}
+
+/// Invariant 2 for `block_on`: a wake from another thread is never lost, and causes
+/// exactly one more poll.
+#[test]
+fn invariant_2_block_on_woken_from_another_thread() {
+    check(3, || {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(Mutex::new(None::<Waker>));
+        let waker_thread = {
+            let slot = slot.clone();
+            thread::spawn(move || loop {
+                if slot.lock().unwrap().is_some() {
+                    return wake_slot(&slot);
+                }
+                thread::yield_now();
+            })
+        };
+        let n = turtles_executor::block_on(WaitOnce {
+            polls: polls.clone(),
+            slot,
+            guard: None,
+        });
+        assert_eq!(n, 2);
+        waker_thread.join().unwrap();
+        assert_eq!(polls.load(SeqCst), 2);
+    });
+}
