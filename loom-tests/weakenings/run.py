@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Proof that the loom models can fail: weaken the code on purpose, run the model
+that guards it, check that it fails, restore the code.
+
+Run from the repository root:  python3 loom-tests/weakenings/run.py [NAME...]
+Each weakening is a (file, old text, new text) edit; the file is restored from git
+afterwards, so run it on a clean tree. Prints one line per weakening: the model,
+whether it failed as it must, and the first line of loom's report.
+"""
+import os, subprocess, sys
+
+E, R = "executor/src/", "reactor/src/"
+WEAKENINGS = [
+    ("cas-to-store-in-wake", "executor", "invariant_1_two_concurrent_wakes_schedule_an_idle_task_once",
+     "wake() reads the state, then stores SCHEDULED (no compare-and-swap)",
+     [(E + "state.rs",
+       "            match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {\n                Ok(_) => return action,\n                Err(actual) => current = actual,\n            }\n        }\n    }\n\n    /// The worker that popped",
+       "            self.0.store(next, std::sync::atomic::Ordering::Release);\n            let _ = &mut current;\n            return action;\n        }\n    }\n\n    /// The worker that popped")]),
+    ("notified-forgotten", "executor", "invariant_2_a_wake_during_the_poll_leads_to_exactly_one_more_poll",
+     "after_pending() treats NOTIFIED like RUNNING: a wake during the poll is dropped",
+     [(E + "state.rs", "NOTIFIED => (SCHEDULED, Pending::Reschedule)", "NOTIFIED => (IDLE, Pending::Idle)")]),
+    ("complete-not-terminal", "executor", "invariant_3_a_wake_racing_completion_causes_no_poll_after_it",
+     "COMPLETE is not terminal: wake() reschedules it and start() lets it run",
+     [(E + "state.rs", "                _ => return Wake::Nothing, // SCHEDULED, NOTIFIED, COMPLETE",
+       "                COMPLETE => (SCHEDULED, Wake::Schedule),\n                _ => return Wake::Nothing, // SCHEDULED, NOTIFIED, COMPLETE"),
+      (E + "state.rs", "                COMPLETE => return Start::Finished, // shut down while queued", "                COMPLETE => {}")]),
+    ("detached-output-forgotten", "executor", "invariant_3_join_handle_dropped_concurrently_with_completion",
+     "deliver() to a detached slot forgets the output instead of dropping it",
+     [(E + "join.rs", "drop(output); // user Drop code runs outside our lock", "std::mem::forget(output);")]),
+    ("abort-only-when-idle", "executor", "invariant_3_abort_racing_completion_keeps_exactly_one_outcome",
+     "abort() ignores a task that is queued or running (only an IDLE task is cancelled)",
+     [(E + "state.rs", "                _ => (current | CANCELLED, Wake::Nothing), // its current owner will see the flag",
+       "                _ => return Wake::Nothing,")]),
+    ("detach-skips-report", "executor", "invariant_6_a_panic_racing_the_handle_drop_is_reported_exactly_once",
+     "detach() does not report a panic that finished before the handle was dropped",
+     [(E + "join.rs", "            // Finished with a panic that the handle never looked at: still unobserved.\n            error.report_if_panic(hook);",
+       "            let _ = (error, hook);")]),
+    ("no-recheck-before-park", "executor", "invariant_2_a_spawn_racing_a_parking_worker_is_not_lost",
+     "a worker registers as idle and parks without looking at the injector again",
+     [(E + "worker.rs", "if !scheduler.injector.is_empty() || scheduler.is_shutting_down() {", "if scheduler.is_shutting_down() {")]),
+    ("spill-copies", "executor", "invariant_1_local_queue_spill_loses_no_task_and_runs_none_twice",
+     "the spill copies the older half to the injector instead of moving it",
+     [(E + "worker.rs", "for spilled in local.drain(..half) {", "for spilled in local.iter().take(half).cloned().collect::<Vec<_>>() {")]),
+    ("shutdown-keeps-injector-open", "executor", "invariant_4_shutdown_racing_a_wake_drops_every_future_once",
+     "shutdown does not close the injector: a late wake queues the task in a dead runtime",
+     [(E + "scheduler.rs", "        self.injector.close();\n", "")]),
+    ("park-overwrites-notified", "executor", "invariant_2_block_on_woken_from_another_thread",
+     "park stores PARKED over the state instead of a compare-and-swap from EMPTY",
+     [(E + "park.rs", "        if self\n            .state\n            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)\n            .is_err()\n        {",
+       "        self.state.store(PARKED_CONDVAR, SeqCst);\n        if false {")]),
+    ("no-recheck-after-register", "reactor", "invariant_5_readiness_between_would_block_and_waker_registration_is_not_lost",
+     "poll_ready stores the waker and returns Pending without re-checking readiness",
+     [(R + "readiness.rs", "        match self.ready(direction) {\n            Some(event) => Poll::Ready(event),\n            None => Poll::Pending,\n        }\n    }\n\n    /// A task got",
+       "        Poll::Pending\n    }\n\n    /// A task got")]),
+    ("clear-ignores-tick", "reactor", "invariant_5_readiness_between_would_block_and_waker_registration_is_not_lost",
+     "clear() forgets readiness without comparing ticks",
+     [(R + "readiness.rs", "            if current >> TICK_SHIFT != event.tick {\n                return; // a newer event: keep it\n            }\n", "")]),
+    ("token-without-generation", "reactor", "a_stale_event_never_reaches_a_source_that_reuses_the_slot",
+     "a token is only the slab key: no generation check",
+     [(R + "sources.rs", "(entry.generation == token.0 >> KEY_BITS).then_some(&entry.readiness)", "Some(&entry.readiness)")]),
+    ("fire-check-then-act", "reactor", "a_timer_cancelled_while_firing_wakes_at_most_once_and_leaves_nothing",
+     "fire_due() looks at the first entry, unlocks, then removes it expecting it still there",
+     [(R + "timers.rs", "                due.push(entry.remove());",
+       "                let key = *entry.key();\n                drop(inner);\n                due.push(lock(&self.inner).entries.remove(&key).expect(\"the entry we just saw\"));\n                inner = lock(&self.inner);")]),
+]
+
+def run(name, suite, model, what, edits):
+    try:
+        for path, old, new in edits:
+            text = open(path).read()
+            assert text.count(old) == 1, f"{name}: the text to weaken is not unique in {path}"
+            open(path, "w").write(text.replace(old, new))
+        env = dict(os.environ, RUSTFLAGS="--cfg loom", RUST_BACKTRACE="0")
+        p = subprocess.run(["cargo", "test", "--release", "-q", "-p", "turtles-loom-tests", "--target-dir", "target/loom",
+                            "--test", suite, model, "--", "--exact"], env=env, capture_output=True, text=True, timeout=900)
+        out = p.stdout + p.stderr
+        # A failed assertion ends in "test result: FAILED"; a deadlock found by loom
+        # aborts the test binary. Either way the exit status is non-zero.
+        failed = p.returncode != 0 and "error: could not compile" not in out
+        reason = next((l.strip() for l in out.splitlines()
+                       if ("panicked at" not in l and l.strip() and any(k in l for k in
+                           ("assert", "left:", "deadlock", "Deadlock", "leak", "Leak", "unreachable", "expect", "must", "explored:", "lost", "woke", "SCHEDULED")))), "")
+        print(f"{name:28} {model:80} {'FAILS as it must' if failed else 'PASSED (model too weak!)'} | {what} | {reason[:160]}", flush=True)
+    finally:
+        for path in {e[0] for e in edits}:
+            subprocess.run(["git", "checkout", "-q", "--", path])
+
+if __name__ == "__main__":
+    wanted = set(sys.argv[1:])
+    for w in WEAKENINGS:
+        if not wanted or w[0] in wanted:
+            run(*w)
