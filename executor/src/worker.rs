@@ -10,13 +10,16 @@
 //!   remote wakes are never stuck behind a busy local queue;
 //! * a local queue that grows past [`LOCAL_CAPACITY`] spills its older half into the
 //!   injector, where idle workers can take it;
-//! * while another worker is idle, a worker that already has queued work shares a new
-//!   task through the injector instead of hoarding it.
+//! * while another worker is idle, a worker that already has queued work hands the
+//!   older half of it to the injector (at least one task) and wakes that colleague —
+//!   work stealing turned around: the busy worker pushes instead of the idle one
+//!   stealing, because only the owner can touch a plain `VecDeque`.
 
 use std::{
     cell::{Cell, RefCell},
     collections::VecDeque,
     rc::Rc,
+    sync::atomic::Ordering::Relaxed,
     time::Duration,
 };
 
@@ -169,20 +172,23 @@ impl Worker {
     fn push(&self, task: Arc<dyn Runnable>) {
         let scheduler = &self.scheduler;
         let mut local = self.local.borrow_mut();
-        if local.len() >= LOCAL_CAPACITY {
-            // Spill the older half where idle workers can see it.
-            let half = local.len() / 2;
+        let full = local.len() >= LOCAL_CAPACITY;
+        if full || (!local.is_empty() && scheduler.sleepers.any_idle()) {
+            // Hand the older half (at least one task) to the injector, where an idle
+            // colleague takes it: a batch, so that it stays busy for a while instead
+            // of waking up for every single task.
+            let half = local.len().div_ceil(2);
             for spilled in local.drain(..half) {
                 scheduler.injector.send(spilled);
             }
             local.push_back(task);
             drop(local);
-            scheduler.notify_one();
-        } else if !local.is_empty() && scheduler.sleepers.any_idle() {
-            // We already have work queued and a colleague is asleep: share.
-            drop(local);
-            scheduler.injector.send(task);
-            bump_owned(&self.counters().remote_schedules);
+            let counters = self.counters();
+            counters.remote_schedules.store(
+                counters.remote_schedules.load(Relaxed) + half as u64,
+                Relaxed,
+            );
+            bump_owned(&counters.local_schedules);
             scheduler.notify_one();
         } else {
             local.push_back(task);
