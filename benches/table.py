@@ -2,8 +2,8 @@
 """Prints BENCHMARKS.md's table from the last criterion run (target/criterion).
 
 Run after `cargo bench -p turtles-benches --bench runtime`. Each cell is criterion's
-mean estimate for one iteration, with its 95% confidence interval; the last column is
-turtles' time divided by the fastest peer's (below 1.0: turtles is faster).
+mean estimate for one iteration, with its 95% confidence interval; the last two columns
+are turtles' time divided by tokio's and by the fastest peer's (below 1.0: turtles is faster).
 """
 import json, pathlib
 
@@ -14,8 +14,8 @@ SHAPES = ["spawn_many", "yield_many", "ping_pong", "chained_spawn"]
 def fmt(ns):
     return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.0f} µs"
 
-print("| benchmark | " + " | ".join(RUNTIMES) + " | turtles ÷ best peer |")
-print("|---|" + "---|" * (len(RUNTIMES) + 1))
+print("| benchmark | " + " | ".join(RUNTIMES) + " | turtles ÷ tokio | turtles ÷ best peer |")
+print("|---|" + "---|" * (len(RUNTIMES) + 2))
 for shape in SHAPES:
     cells, means = [], {}
     for rt in RUNTIMES:
@@ -29,4 +29,5 @@ for shape in SHAPES:
         cells.append(f"{fmt(m['point_estimate'])} ({fmt(ci['lower_bound'])}–{fmt(ci['upper_bound'])})")
     peers = [v for k, v in means.items() if k != "turtles"]
     ratio = f"{means['turtles'] / min(peers):.2f}" if "turtles" in means and peers else "–"
-    print(f"| {shape} | " + " | ".join(cells) + f" | {ratio} |")
+    vs_tokio = f"{means['turtles'] / means['tokio']:.2f}" if "turtles" in means and "tokio" in means else "–"
+    print(f"| {shape} | " + " | ".join(cells) + f" | {vs_tokio} | {ratio} |")
