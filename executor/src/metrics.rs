@@ -94,52 +94,92 @@ impl Metrics {
     }
 
     /// Number of worker threads.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn workers(&self) -> usize {
         self.workers
     }
 
     /// Tasks spawned onto the runtime.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn spawned(&self) -> u64 {
         self.spawned
     }
 
     /// Tasks that finished: returned, panicked or were cancelled by `abort`.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn completed(&self) -> u64 {
         self.completed
     }
 
     /// Calls to a task's `Future::poll`.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn polls(&self) -> u64 {
         self.polls
     }
 
     /// Wakes and spawns made on a worker, which went to that worker's own queue.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn local_schedules(&self) -> u64 {
         self.local_schedules
     }
 
     /// Wakes and spawns from other threads (or shared with idle workers), which went
     /// to the global injector queue.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn remote_schedules(&self) -> u64 {
         self.remote_schedules
     }
 
     /// Times a worker ran out of work and went to sleep.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn parks(&self) -> u64 {
         self.parks
     }
 
     /// Tasks that workers took from the global injector queue.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn injector_pulls(&self) -> u64 {
         self.injector_pulls
     }
 
     /// Tasks spawned and not finished yet, at the moment of the snapshot.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn live_tasks(&self) -> usize {
         self.live_tasks
     }
 
     /// Tasks waiting in the global injector queue at the moment of the snapshot.
+    ///
+    /// # Examples
+    ///
+    /// See [`Metrics`].
     pub fn injector_depth(&self) -> usize {
         self.injector_depth
     }

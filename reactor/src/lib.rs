@@ -40,12 +40,12 @@
 mod drive;
 pub mod net;
 mod reactor;
-pub mod readiness;
+mod readiness;
 mod registration;
 mod sources;
 mod sync;
 pub mod time;
-pub mod timers;
+mod timers;
 
 pub use drive::drive;
 pub use reactor::{Reactor, ReactorMetrics};
@@ -55,5 +55,7 @@ pub use reactor::{Reactor, ReactorMetrics};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_exports {
+    pub use crate::readiness::{Direction, Readiness, ReadyEvent, READABLE, WRITABLE};
     pub use crate::sources::Sources;
+    pub use crate::timers::{TimerKey, Timers};
 }

@@ -94,29 +94,53 @@ pub struct ReactorMetrics {
 
 impl ReactorMetrics {
     /// Timers waiting to fire. Dropped `Sleep`s and `timeout`s leave none behind.
+    ///
+    /// # Examples
+    ///
+    /// See [`ReactorMetrics`].
     pub fn timer_entries(&self) -> usize {
         self.timer_entries
     }
     /// Sockets registered right now.
+    ///
+    /// # Examples
+    ///
+    /// See [`ReactorMetrics`].
     pub fn io_sources(&self) -> usize {
         self.io_sources
     }
     /// Times a thread polled the OS.
+    ///
+    /// # Examples
+    ///
+    /// See [`ReactorMetrics`].
     pub fn turns(&self) -> u64 {
         self.turns
     }
     /// I/O events dispatched so far.
+    ///
+    /// # Examples
+    ///
+    /// See [`ReactorMetrics`].
     pub fn events(&self) -> u64 {
         self.events
     }
 }
 
 impl Reactor {
-    /// A new reactor. Most code wants [`Reactor::global`].
+    /// A new reactor. Most code wants [`Reactor::global`]: sockets and timers always
+    /// attach to the global one, so a reactor made here only serves `park`/`unpark`.
     ///
     /// # Errors
     ///
     /// If the OS refuses an epoll instance or an eventfd.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = turtles_reactor::Reactor::new().unwrap();
+    /// reactor.park(reactor.token(), Some(std::time::Duration::from_millis(1)));
+    /// ```
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
@@ -164,7 +188,7 @@ impl Reactor {
     }
 
     /// The timer list.
-    pub fn timers(&self) -> &Timers {
+    pub(crate) fn timers(&self) -> &Timers {
         &self.timers
     }
 
@@ -205,6 +229,15 @@ impl Reactor {
     }
 
     /// A token for [`park`](Self::park), taken before announcing the sleep.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let token = reactor.token();
+    /// reactor.unpark(); // after the token: the park below returns at once
+    /// reactor.park(token, None);
+    /// ```
     pub fn token(&self) -> u64 {
         self.standby().generation
     }
@@ -217,6 +250,10 @@ impl Reactor {
     /// called after `token` was taken; wakes the wakers of everything that became ready.
     ///
     /// [`unpark`]: Self::unpark
+    ///
+    /// # Examples
+    ///
+    /// See [`token`](Self::token).
     pub fn park(&self, token: u64, timeout: Option<Duration>) {
         let give_up_at = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
@@ -257,6 +294,10 @@ impl Reactor {
     }
 
     /// Makes `park` return: wakes every standby and interrupts the poller.
+    ///
+    /// # Examples
+    ///
+    /// See [`token`](Self::token).
     pub fn unpark(&self) {
         let mut standby = self.standby();
         standby.generation += 1;
@@ -329,6 +370,10 @@ impl Reactor {
     }
 
     /// A snapshot of the counters.
+    ///
+    /// # Examples
+    ///
+    /// See [`ReactorMetrics`].
     pub fn metrics(&self) -> ReactorMetrics {
         ReactorMetrics {
             timer_entries: self.timers.len(),

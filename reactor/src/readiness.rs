@@ -61,13 +61,6 @@ pub struct ReadyEvent {
     bits: usize,
 }
 
-impl ReadyEvent {
-    /// The readiness bits seen.
-    pub fn bits(&self) -> usize {
-        self.bits
-    }
-}
-
 /// One source's readiness word (`tick << 16 | bits`) and its two waiting tasks.
 #[derive(Debug, Default)]
 pub struct Readiness {
@@ -151,12 +144,6 @@ impl Readiness {
                 Err(actual) => current = actual,
             }
         }
-    }
-
-    /// Wakes both waiters (the source is being torn down, or the reactor wants them to
-    /// look again).
-    pub fn wake_all(&self) {
-        self.set(READ_CLOSED | WRITE_CLOSED);
     }
 
     fn ready(&self, direction: Direction) -> Option<ReadyEvent> {
