@@ -468,6 +468,23 @@ fn spawning_on_a_dropped_runtime_yields_a_cancelled_task() {
 }
 
 #[test]
+fn dropping_a_runtime_on_its_own_worker_panics_instead_of_deadlocking() {
+    let rt = Arc::new(Mutex::new(Some(runtime(1))));
+    let handle = rt.lock().unwrap().as_ref().unwrap().handle();
+    let inside = rt.clone();
+    let task = handle.spawn(async move {
+        let rt = inside.lock().unwrap().take();
+        drop(rt);
+    });
+    let err = turtles::block_on(task).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("dropped on one of its own worker threads"),
+        "{err}"
+    );
+}
+
+#[test]
 fn zero_worker_threads_is_an_error_not_a_panic() {
     let err = Runtime::builder().worker_threads(0).build().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);

@@ -127,6 +127,14 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         let scheduler = &self.handle.scheduler;
+        if worker::is_worker_of(scheduler) {
+            // Shutdown joins every worker, this one included: it would wait for itself.
+            panic!(
+                "a Runtime was dropped on one of its own worker threads (a task owned it); \
+                 shutdown joins the workers, so this thread would wait for itself forever. \
+                 Fix: drop the Runtime on the thread that built it, or keep only a Handle in tasks"
+            );
+        }
         scheduler.begin_shutdown();
         for worker in self.workers.drain(..) {
             // A worker never unwinds (every poll is under catch_unwind); if the thread

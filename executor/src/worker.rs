@@ -80,6 +80,18 @@ pub(crate) fn push_local(task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable
     }
 }
 
+/// Whether the current thread is one of `scheduler`'s workers.
+pub(crate) fn is_worker_of(scheduler: &Scheduler) -> bool {
+    CURRENT
+        .try_with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .is_some_and(|w| std::ptr::eq(&*w.scheduler, scheduler))
+        })
+        .unwrap_or(false)
+}
+
 /// Bumps a counter of `scheduler`: the worker's own if called on one of its workers.
 pub(crate) fn count(scheduler: &Scheduler, which: impl Fn(&Counters) -> &crate::sync::Counter) {
     let on_worker = CURRENT

@@ -90,6 +90,16 @@ pub fn wake_slot(slot: &Mutex<Option<Waker>>) {
     }
 }
 
+/// A thread that waits until a waker lands in `slot`, then wakes it.
+pub fn wake_once_parked(slot: Arc<Mutex<Option<Waker>>>) -> loom::thread::JoinHandle<()> {
+    loom::thread::spawn(move || loop {
+        if slot.lock().unwrap().is_some() {
+            return wake_slot(&slot);
+        }
+        loom::thread::yield_now();
+    })
+}
+
 /// A `Waker` that counts its wakes in a loom atomic.
 pub fn counting_waker(count: Arc<AtomicUsize>) -> Waker {
     struct Counting(Arc<AtomicUsize>);

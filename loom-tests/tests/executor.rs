@@ -26,7 +26,9 @@ use turtles_executor::{
     loom_exports::{State, Wake},
     Runtime,
 };
-use turtles_loom_tests::helpers::{check, wake_slot, DropCounter, WaitOnce, EXPECTED_PANIC};
+use turtles_loom_tests::helpers::{
+    check, wake_once_parked, wake_slot, DropCounter, WaitOnce, EXPECTED_PANIC,
+};
 
 fn runtime(workers: usize) -> Runtime {
     Runtime::builder().worker_threads(workers).build().unwrap()
@@ -71,15 +73,7 @@ fn invariant_2_a_wake_during_the_poll_leads_to_exactly_one_more_poll() {
             slot: slot.clone(),
             guard: None,
         });
-        let waker_thread = {
-            let slot = slot.clone();
-            thread::spawn(move || loop {
-                if slot.lock().unwrap().is_some() {
-                    return wake_slot(&slot);
-                }
-                thread::yield_now();
-            })
-        };
+        let waker_thread = wake_once_parked(slot.clone());
         assert_eq!(rt.block_on(task).unwrap(), 2);
         waker_thread.join().unwrap();
         assert_eq!(polls.load(SeqCst), 2);
@@ -291,15 +285,7 @@ fn invariant_2_block_on_woken_from_another_thread() {
     check(3, || {
         let polls = Arc::new(AtomicUsize::new(0));
         let slot = Arc::new(Mutex::new(None::<Waker>));
-        let waker_thread = {
-            let slot = slot.clone();
-            thread::spawn(move || loop {
-                if slot.lock().unwrap().is_some() {
-                    return wake_slot(&slot);
-                }
-                thread::yield_now();
-            })
-        };
+        let waker_thread = wake_once_parked(slot.clone());
         let n = turtles_executor::block_on(WaitOnce {
             polls: polls.clone(),
             slot,

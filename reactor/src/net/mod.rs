@@ -30,10 +30,13 @@ pub(crate) fn for_each_addr<T>(
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the address resolved to no socket address",
-        )
-    }))
+    Err(last.unwrap_or_else(no_address))
+}
+
+/// The error when an address resolves to nothing at all.
+pub(crate) fn no_address() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "the address resolved to no socket address",
+    )
 }

@@ -57,12 +57,7 @@ impl TcpStream {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the address resolved to no socket address",
-            )
-        }))
+        Err(last.unwrap_or_else(super::no_address))
     }
 
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
