@@ -215,3 +215,77 @@ impl Countdown {
         }
     }
 }
+
+/// The benchmark shapes, each the root task of one iteration (after tokio's own
+/// runtime benchmarks). Shared by `benches/runtime.rs` and `examples/profile.rs`.
+pub mod shapes {
+    use futures_channel::oneshot;
+
+    use super::{Countdown, Done, Spawner};
+
+    /// Tasks spawned by `spawn_many`.
+    pub const SPAWN: usize = 10_000;
+    /// Tasks in `yield_many`, and the yields each makes.
+    pub const YIELD_TASKS: usize = 200;
+    /// See [`YIELD_TASKS`].
+    pub const YIELDS: usize = 1_000;
+    /// Pairs in `ping_pong`.
+    pub const PINGS: usize = 1_000;
+    /// Length of the `chained_spawn` chain.
+    pub const CHAIN: usize = 1_000;
+
+    /// One task spawns [`SPAWN`] tasks that each count down once.
+    pub async fn spawn_many(spawner: Spawner, done: Done) {
+        let countdown = Countdown::new(SPAWN, done);
+        for _ in 0..SPAWN {
+            let countdown = countdown.clone();
+            spawner.spawn(async move { countdown.tick() });
+        }
+    }
+
+    /// [`YIELD_TASKS`] tasks each yield [`YIELDS`] times.
+    pub async fn yield_many(spawner: Spawner, done: Done) {
+        let countdown = Countdown::new(YIELD_TASKS, done);
+        for _ in 0..YIELD_TASKS {
+            let (countdown, s) = (countdown.clone(), spawner.clone());
+            spawner.spawn(async move {
+                for _ in 0..YIELDS {
+                    s.yield_now().await;
+                }
+                countdown.tick();
+            });
+        }
+    }
+
+    /// [`PINGS`] pairs of tasks each bounce a message through two oneshots.
+    pub async fn ping_pong(spawner: Spawner, done: Done) {
+        let countdown = Countdown::new(PINGS, done);
+        for _ in 0..PINGS {
+            let (countdown, s) = (countdown.clone(), spawner.clone());
+            spawner.spawn(async move {
+                let (ping_tx, ping_rx) = oneshot::channel::<()>();
+                let (pong_tx, pong_rx) = oneshot::channel::<()>();
+                s.spawn(async move {
+                    ping_rx.await.expect("ping arrives");
+                    pong_tx.send(()).expect("pong is awaited");
+                });
+                ping_tx.send(()).expect("ping is awaited");
+                pong_rx.await.expect("pong arrives");
+                countdown.tick();
+            });
+        }
+    }
+
+    /// A chain of [`CHAIN`] tasks, each spawning the next.
+    pub async fn chained_spawn(spawner: Spawner, done: Done) {
+        chain(spawner, CHAIN, Countdown::new(1, done))
+    }
+
+    fn chain(spawner: Spawner, left: usize, countdown: Countdown) {
+        if left == 0 {
+            return countdown.tick();
+        }
+        let next = spawner.clone();
+        spawner.spawn(async move { chain(next, left - 1, countdown) });
+    }
+}
