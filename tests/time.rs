@@ -2,6 +2,7 @@
 //! and the edges (`Duration::MAX`, deadlines in the past).
 
 use std::{
+    future::Future,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -151,4 +152,40 @@ fn an_earlier_deadline_from_another_thread_wakes_the_sleeping_driver() {
         "the earlier deadline waited for the later one: {took:?}"
     );
     a.join().unwrap();
+}
+
+#[test]
+fn timers_with_one_deadline_wake_their_tasks_in_registration_order() {
+    // All five fire in the same reactor turn, in the order they were registered; on
+    // one worker the tasks must then run in that order too (FIFO all the way).
+    let rt = turtles::Runtime::builder()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_millis(50);
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let registered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..5)
+        .map(|i| {
+            let (order, registered) = (order.clone(), registered.clone());
+            rt.spawn(async move {
+                let mut sleep = std::pin::pin!(sleep_until(deadline));
+                // Register (first poll) strictly in spawn order.
+                while registered.load(std::sync::atomic::Ordering::SeqCst) != i {
+                    turtles::task::yield_now().await;
+                }
+                let first =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(sleep.as_mut().poll(cx)))
+                        .await;
+                assert!(first.is_pending(), "registered before the deadline");
+                registered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                sleep.await;
+                order.lock().unwrap().push(i);
+            })
+        })
+        .collect();
+    for t in tasks {
+        rt.block_on(t).unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
 }

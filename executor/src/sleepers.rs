@@ -60,7 +60,8 @@ impl Sleepers {
         worker
     }
 
-    pub(crate) fn any_idle(&self) -> bool {
-        self.count.load(SeqCst) != 0
+    /// Workers on the idle list right now.
+    pub(crate) fn idle(&self) -> usize {
+        self.count.load(SeqCst)
     }
 }

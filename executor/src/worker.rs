@@ -57,6 +57,8 @@ pub(crate) struct Worker {
     index: usize,
     local: RefCell<VecDeque<Arc<dyn Runnable>>>,
     tick: Cell<u32>,
+    /// Inside the driver, dispatching events: still on the idle list, but not idle.
+    in_driver: Cell<bool>,
 }
 
 /// On a worker of the task's own runtime, queue it locally; otherwise give it back.
@@ -115,6 +117,7 @@ pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
         index,
         local: RefCell::new(VecDeque::new()),
         tick: Cell::new(0),
+        in_driver: Cell::new(false),
     });
     let _context = context::enter(Role::Worker, Some(context::CurrentHandle::Handle(handle)));
     CURRENT.with(|current| *current.borrow_mut() = Some(worker.clone()));
@@ -185,7 +188,13 @@ impl Worker {
         let scheduler = &self.scheduler;
         let mut local = self.local.borrow_mut();
         let full = local.len() >= LOCAL_CAPACITY;
-        if full || (!local.is_empty() && scheduler.sleepers.any_idle()) {
+        // While we dispatch I/O events from inside the driver we are on the idle list
+        // ourselves; do not count us as a colleague to hand work to.
+        let idle_colleagues = scheduler
+            .sleepers
+            .idle()
+            .saturating_sub(usize::from(self.in_driver.get()));
+        if full || (!local.is_empty() && idle_colleagues > 0) {
             // Hand the older half (at least one task) to the injector, where an idle
             // colleague takes it: a batch, so that it stays busy for a while instead
             // of waking up for every single task.
@@ -227,7 +236,9 @@ impl Worker {
                 .compare_exchange(false, true, AcqRel, Acquire)
                 .is_ok();
         if drives {
+            self.in_driver.set(true);
             parker.park_in_driver(None);
+            self.in_driver.set(false);
             scheduler.driving.store(false, Release);
         } else {
             parker.park_timeout(None);
