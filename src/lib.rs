@@ -70,3 +70,8 @@ pub use turtles_reactor::{net, time, ReactorMetrics};
 pub fn reactor_metrics() -> std::io::Result<ReactorMetrics> {
     Ok(turtles_reactor::Reactor::global()?.metrics())
 }
+
+/// The README's code blocks, compiled and run by `cargo test` so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
