@@ -19,7 +19,6 @@
 //! spawns another local task (or drops one) needs the slab while it runs.
 
 use std::{
-    any::Any,
     cell::RefCell,
     collections::VecDeque,
     future::Future,
@@ -36,7 +35,7 @@ use crate::{
     block_on::Wakeups,
     join::{Join, JoinError, JoinHandle, JoinSlot},
     meta::TaskMeta,
-    panic::PanicHook,
+    panic::{drop_catching, PanicHook},
     state::{self, State},
     sync::{lock, thread_local, Arc, Mutex},
 };
@@ -286,7 +285,7 @@ impl LocalSet {
 
     fn cancel(&self, task: &dyn LocalTask) {
         let future = self.tasks.borrow_mut()[task.key()].future.take();
-        let result = drop_outside(future);
+        let result = drop_catching(future);
         self.remove(task.key(), None);
         task.fail(match result {
             Ok(()) => JoinError::cancelled(task.meta()),
@@ -297,13 +296,8 @@ impl LocalSet {
     fn remove(&self, key: usize, future: Option<LocalFuture>) {
         let entry = self.tasks.borrow_mut().remove(key);
         drop(entry);
-        let _ = drop_outside(future); // the task already finished; its drop has no one to tell
+        let _ = drop_catching(future); // the task already finished; its drop has no one to tell
     }
-}
-
-/// Drops a future with no borrow held, catching a panic from its `Drop`.
-fn drop_outside(future: Option<LocalFuture>) -> Result<(), Box<dyn Any + Send>> {
-    catch_unwind(AssertUnwindSafe(move || drop(future)))
 }
 
 impl Drop for LocalGuard {
@@ -316,7 +310,7 @@ impl Drop for LocalGuard {
         let entries: Vec<Entry> = self.set.tasks.borrow_mut().drain().collect();
         for entry in entries {
             if entry.task.state().complete() {
-                let _ = drop_outside(entry.future);
+                let _ = drop_catching(entry.future);
                 entry.task.fail(JoinError::cancelled(entry.task.meta()));
             }
         }

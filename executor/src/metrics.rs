@@ -24,9 +24,14 @@ pub(crate) struct Counters {
     pub(crate) injector_pulls: Counter,
 }
 
+/// Adds to a counter that only the calling worker ever writes.
+pub(crate) fn add_owned(counter: &Counter, n: u64) {
+    counter.store(counter.load(Relaxed) + n, Relaxed);
+}
+
 /// Bumps a counter that only the calling worker ever writes.
 pub(crate) fn bump_owned(counter: &Counter) {
-    counter.store(counter.load(Relaxed) + 1, Relaxed);
+    add_owned(counter, 1);
 }
 
 /// Bumps a counter that several threads may write.

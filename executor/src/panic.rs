@@ -126,3 +126,9 @@ pub(crate) fn report_unobserved(hook: &PanicHook, meta: &TaskMeta, payload: &(dy
         eprintln!("turtles: the on_unobserved_panic hook panicked while reporting: {report}");
     }
 }
+
+/// Drops `value` — a future or an output, i.e. user code — catching a panic from its
+/// `Drop` so it can be reported instead of unwinding through a worker.
+pub(crate) fn drop_catching<T>(value: T) -> Result<(), Box<dyn Any + Send>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(value)))
+}

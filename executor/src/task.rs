@@ -34,6 +34,7 @@ pub use crate::yield_now::{yield_now, YieldNow};
 use crate::{
     join::{Join, JoinSlot},
     meta::TaskMeta,
+    panic::drop_catching,
     scheduler::{self, Scheduler},
     state::{self, State},
     sync::{lock, Arc, LeakTracker, Mutex},
@@ -112,8 +113,8 @@ where
     /// the panic is returned so it can become the task's result instead of unwinding
     /// through a worker.
     fn drop_future(&self) -> Result<(), Box<dyn std::any::Any + Send>> {
-        let future = lock(&self.future).take();
-        catch_unwind(AssertUnwindSafe(move || drop(future)))
+        let future = lock(&self.future).take(); // the guard is gone before the drop runs
+        drop_catching(future)
     }
 
     fn cancel(&self) {

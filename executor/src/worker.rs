@@ -19,14 +19,13 @@ use std::{
     cell::{Cell, RefCell},
     collections::VecDeque,
     rc::Rc,
-    sync::atomic::Ordering::Relaxed,
     time::Duration,
 };
 
 use crate::{
     context::{self, Role},
     handle::Handle,
-    metrics::{bump_owned, bump_shared, Counters},
+    metrics::{add_owned, bump_owned, bump_shared, Counters},
     scheduler::Scheduler,
     sync::{
         thread_local, Arc,
@@ -61,20 +60,27 @@ pub(crate) struct Worker {
     in_driver: Cell<bool>,
 }
 
+/// Runs `f` on this thread's worker if this thread is a worker of `scheduler`.
+///
+/// The scheduler comes as a raw pointer because it is only compared, never followed:
+/// that lets `push_local` name the task's scheduler while also moving the task.
+fn with_worker_of<R>(scheduler: *const Scheduler, f: impl FnOnce(&Worker) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| match &*current.borrow() {
+            Some(worker) if std::ptr::eq(&*worker.scheduler, scheduler) => Some(f(worker)),
+            _ => None,
+        })
+        // `try_with` fails while the thread is being torn down: then we are no worker.
+        .ok()
+        .flatten()
+}
+
 /// On a worker of the task's own runtime, queue it locally; otherwise give it back.
 pub(crate) fn push_local(task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable>> {
+    let scheduler: *const Scheduler = &**task.scheduler();
     let mut task = Some(task);
-    // `try_with` fails while the thread is being torn down; the task then stays with us
-    // and goes the remote way.
-    let _ = CURRENT.try_with(|current| {
-        if let Some(worker) = &*current.borrow() {
-            let here = task
-                .as_ref()
-                .is_some_and(|t| std::ptr::eq(&*worker.scheduler, &**t.scheduler()));
-            if here {
-                worker.push(task.take().expect("checked just above"));
-            }
-        }
+    with_worker_of(scheduler, |worker| {
+        worker.push(task.take().expect("taken only here"))
     });
     match task {
         None => Ok(()),
@@ -84,28 +90,15 @@ pub(crate) fn push_local(task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable
 
 /// Whether the current thread is one of `scheduler`'s workers.
 pub(crate) fn is_worker_of(scheduler: &Scheduler) -> bool {
-    CURRENT
-        .try_with(|current| {
-            current
-                .borrow()
-                .as_ref()
-                .is_some_and(|w| std::ptr::eq(&*w.scheduler, scheduler))
-        })
-        .unwrap_or(false)
+    with_worker_of(scheduler, |_| ()).is_some()
 }
 
 /// Bumps a counter of `scheduler`: the worker's own if called on one of its workers.
 pub(crate) fn count(scheduler: &Scheduler, which: impl Fn(&Counters) -> &crate::sync::Counter) {
-    let on_worker = CURRENT
-        .try_with(|current| match &*current.borrow() {
-            Some(worker) if std::ptr::eq(&*worker.scheduler, scheduler) => {
-                bump_owned(which(&scheduler.counters[worker.index]));
-                true
-            }
-            _ => false,
-        })
-        .unwrap_or(false);
-    if !on_worker {
+    let owned = with_worker_of(scheduler, |worker| {
+        bump_owned(which(&scheduler.counters[worker.index]))
+    });
+    if owned.is_none() {
         bump_shared(which(&scheduler.external));
     }
 }
@@ -204,12 +197,8 @@ impl Worker {
             }
             local.push_back(task);
             drop(local);
-            let counters = self.counters();
-            counters.remote_schedules.store(
-                counters.remote_schedules.load(Relaxed) + half as u64,
-                Relaxed,
-            );
-            bump_owned(&counters.local_schedules);
+            add_owned(&self.counters().remote_schedules, half as u64);
+            bump_owned(&self.counters().local_schedules);
             scheduler.notify_one();
         } else {
             local.push_back(task);
