@@ -47,8 +47,32 @@ mod runtime;
 
 pub use runtime::{block_on, Builder, Runtime};
 pub use turtles_executor::{
-    spawn, spawn_local, task, Handle, JoinError, JoinHandle, Metrics, PanicReport,
+    spawn, spawn_local, Handle, JoinError, JoinHandle, Metrics, PanicReport,
 };
+
+/// Tasks: spawning, naming, joining, yielding.
+///
+/// A task is a future handed to a runtime: the runtime polls it whenever it is woken,
+/// on whichever thread is free, until it finishes. [`spawn`] returns a [`JoinHandle`]
+/// to await its output; dropping the handle lets the task run on, detached.
+///
+/// # Examples
+///
+/// ```
+/// let out = turtles::block_on(async {
+///     let worker = turtles::task::Builder::new().name("worker").spawn(async {
+///         turtles::task::yield_now().await; // let others run once
+///         21 * 2
+///     });
+///     worker.await.unwrap()
+/// });
+/// assert_eq!(out, 42);
+/// ```
+pub mod task {
+    pub use turtles_executor::{
+        spawn, spawn_local, yield_now, JoinError, JoinHandle, TaskBuilder as Builder, YieldNow,
+    };
+}
 pub use turtles_reactor::{net, time, ReactorMetrics};
 
 /// Counters of the process-wide reactor: pending timers, registered sockets, turns.

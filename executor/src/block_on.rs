@@ -6,7 +6,7 @@
 //!
 //! * The future is polled only after a wake (a flag, not "whenever the thread wakes"),
 //!   so a future that arranges three wakes is polled exactly four times.
-//! * Each call has its own [`Wakeups`], so a waker left over from an earlier `block_on`
+//! * Each call has its own `MainWake`, so a waker left over from an earlier `block_on`
 //!   on the same thread wakes a dead signal, never the next call.
 //! * The thread sleeps on its own parker, not `std::thread::park`, so a future that
 //!   parks and unparks the thread itself cannot swallow the executor's wake.
@@ -30,23 +30,21 @@ use crate::{
     sync::{Arc, AtomicBool, Ordering::AcqRel},
 };
 
-/// Local tasks run between two looks at the main future: keeps it responsive.
+/// Local tasks run between two looks at the main future: keeps it responsive. The same
+/// prime as the workers' injector interval, for the same reason; a guess, not measured.
 const LOCAL_BUDGET: usize = 61;
 
-/// Everything that can wake the thread inside one `block_on` call.
+/// The main future's waker: a flag plus the thread's parker. Fresh for every call.
 #[derive(Debug)]
-pub(crate) struct Wakeups {
-    pub(crate) parker: Parker,
-    /// The main future's waker fired since its last poll.
-    main_woken: AtomicBool,
-    /// Local tasks that were woken.
-    pub(crate) ready: ReadyList,
+struct MainWake {
+    woken: AtomicBool,
+    parker: Arc<Parker>,
 }
 
-impl ArcWake for Wakeups {
+impl ArcWake for MainWake {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         arc_self
-            .main_woken
+            .woken
             .store(true, std::sync::atomic::Ordering::Release);
         arc_self.parker.unpark();
     }
@@ -89,18 +87,18 @@ pub fn block_on_with<F: Future>(
     };
     let _context = context::enter(Role::BlockOn, handle);
 
-    let wakeups = Arc::new(Wakeups {
-        parker: Parker::new(driver),
-        main_woken: AtomicBool::new(true), // the first poll needs no wake
-        ready: ReadyList::default(),
+    let parker = Arc::new(Parker::new(driver));
+    let main = Arc::new(MainWake {
+        woken: AtomicBool::new(true), // the first poll needs no wake
+        parker: parker.clone(),
     });
-    let local = LocalSet::enter(wakeups.clone(), hook);
+    let local = LocalSet::enter(Arc::new(ReadyList::new(parker.clone())), hook);
     let mut future = pin!(future);
-    let waker = waker_ref(&wakeups);
+    let waker = waker_ref(&main);
     let mut cx = Context::from_waker(&waker);
 
     loop {
-        if wakeups.main_woken.swap(false, AcqRel) {
+        if main.woken.swap(false, AcqRel) {
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
@@ -109,10 +107,10 @@ pub fn block_on_with<F: Future>(
             continue;
         }
         // Nothing ran. A wake that arrived after the checks above left the parker
-        // NOTIFIED, so this sleep returns at once instead of missing it.
-        match wakeups.parker.driver() {
-            Some(_) => wakeups.parker.park_in_driver(None),
-            None => wakeups.parker.park_timeout(None),
+        // UNPARKED, so this sleep returns at once instead of missing it.
+        match parker.driver() {
+            Some(_) => parker.park_in_driver(),
+            None => parker.park(),
         }
     }
 }

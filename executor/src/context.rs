@@ -79,6 +79,46 @@ pub(crate) fn current_handle() -> Option<Handle> {
     })
 }
 
+/// The runtime of this thread: defined here rather than in `handle.rs` because it reads
+/// this thread's context.
+impl Handle {
+    /// The handle of the runtime this thread runs in (a worker, or inside `block_on`).
+    ///
+    /// # Panics
+    ///
+    /// Outside any runtime, with a message that says how to get one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = turtles_executor::Handle::current();
+    ///     assert_eq!(handle.spawn(async { 1 }).await.unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        Self::try_current().unwrap_or_else(|| {
+            panic!(
+                "Handle::current() was called outside a runtime: there is no runtime on this thread. \
+                 Fix: call it inside `block_on` or from a task, or keep the `Handle` from `Runtime::handle()`."
+            )
+        })
+    }
+
+    /// The current runtime's handle, or `None` outside any runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(turtles_executor::Handle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        current_handle()
+    }
+}
+
 /// Panics if this thread is running async code and so must not block.
 #[track_caller]
 pub(crate) fn assert_may_block(what: &str) {
@@ -89,8 +129,9 @@ pub(crate) fn assert_may_block(what: &str) {
         Role::BlockOn => "inside another block_on",
     };
     panic!(
-        "{what} was called {place}. Blocking a thread that runs async code starves the very \
-         tasks it waits for: a deadlock (the `.Result` / `.Wait()` trap). \
-         Fix: `.await` the future instead, or move the blocking work to `spawn_blocking`."
+        "{what} was called {place}. The rule is \"async all the way down\": this thread is \
+         the one that would run what you are waiting for, so blocking it waits forever (a \
+         deadlock; .NET calls it the `.Result` / `.Wait()` trap). \
+         Fix: `.await` the future instead of blocking on it."
     );
 }

@@ -8,7 +8,7 @@
 
 use std::{fmt, future::Future, panic::Location};
 
-use crate::{context, join::JoinHandle, metrics::Metrics, scheduler::Scheduler, spawn, sync::Arc};
+use crate::{join::JoinHandle, meta::TaskMeta, metrics::Metrics, scheduler::Scheduler, sync::Arc};
 
 /// A reference to a runtime that can spawn tasks from any thread.
 ///
@@ -27,44 +27,10 @@ pub struct Handle {
     pub(crate) scheduler: Arc<Scheduler>,
 }
 
+/// `Handle::current` and `Handle::try_current` read this thread's context, so they live
+/// in `context.rs`, one layer up.
 impl Handle {
-    /// The handle of the runtime this thread runs in (a worker, or inside `block_on`).
-    ///
-    /// # Panics
-    ///
-    /// Outside any runtime, with a message that says how to get one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = turtles_executor::Runtime::new().unwrap();
-    /// rt.block_on(async {
-    ///     let handle = turtles_executor::Handle::current();
-    ///     assert_eq!(handle.spawn(async { 1 }).await.unwrap(), 1);
-    /// });
-    /// ```
-    #[track_caller]
-    pub fn current() -> Handle {
-        Self::try_current().unwrap_or_else(|| {
-            panic!(
-                "Handle::current() was called outside a runtime: there is no runtime on this thread. \
-                 Fix: call it inside `block_on` or from a task, or keep the `Handle` from `Runtime::handle()`."
-            )
-        })
-    }
-
-    /// The current runtime's handle, or `None` outside any runtime.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(turtles_executor::Handle::try_current().is_none());
-    /// ```
-    pub fn try_current() -> Option<Handle> {
-        context::current_handle()
-    }
-
-    /// Spawns a task onto this runtime; see [`spawn`](crate::spawn).
+    /// Spawns a task onto this runtime, from any thread; see [`spawn`](crate::spawn).
     ///
     /// # Examples
     ///
@@ -79,7 +45,8 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn::spawn_on(self, future, None, Location::caller())
+        self.scheduler
+            .spawn(future, TaskMeta::new(None, Location::caller()))
     }
 
     /// A snapshot of the runtime's counters.

@@ -1,11 +1,23 @@
 //! `JoinHandle`, `JoinError`, and the slot through which a task's output travels.
 //!
-//! Lesson: a task's result is delivered *exactly once* (DESIGN.md invariant 3). The
-//! [`JoinSlot`] is a tiny state machine behind a mutex — `Waiting`, `Ready`, `Taken`,
-//! `Detached` — so that a task completing on one thread and its handle being polled,
-//! dropped or aborted on another can never both drop, or both lose, the output.
-//! Dropping a `JoinHandle` detaches the task (tokio's rule): it keeps running, and
-//! if it then panics the panic goes to the unobserved-panic hook, never into the void.
+//! Lesson: a task's result is delivered *exactly once* (invariant 3 of ARCHITECTURE.md).
+//! The [`JoinSlot`] is a tiny state machine behind a mutex, so that a task completing on
+//! one thread and its handle being polled, dropped or aborted on another can never both
+//! drop, or both lose, the output:
+//!
+//! ```text
+//!   Waiting ──deliver──> Ready ──poll──> Taken        (terminal)
+//!      │                   │
+//!      └──────detach───────┴──────────> Detached      (terminal; Waiting --deliver--> stays Detached)
+//! ```
+//!
+//! Dropping a `JoinHandle` detaches the task (tokio's rule): it keeps running, and if it
+//! then panics the panic goes to the unobserved-panic hook, never into the void.
+//!
+//! Everything user-supplied that passes through here — the handle's `Waker`, the output,
+//! a panic payload — is woken or dropped after the lock is released and under
+//! `catch_unwind` (invariant 6): a slot is used by the completion path on a worker, and a
+//! user's panic must not unwind through it.
 
 use std::{
     any::Any,
@@ -17,7 +29,7 @@ use std::{
 
 use crate::{
     meta::TaskMeta,
-    panic::{panic_message, report_unobserved, PanicHook},
+    panic::{call_catching, drop_catching, panic_message, report_unobserved, PanicHook},
     sync::{lock, Arc, Mutex},
 };
 
@@ -30,8 +42,10 @@ pub(crate) struct JoinSlot<T> {
 #[derive(Debug)]
 enum Slot<T> {
     /// The task has not finished; `waker` belongs to the handle, once it has polled.
+    /// --> Ready (deliver), Detached (the handle is dropped).
     Waiting { waker: Option<Waker> },
     /// Finished, and the handle has not collected the output yet.
+    /// --> Taken (the handle polls), Detached (the handle is dropped unread).
     Ready(Result<T, JoinError>),
     /// The handle collected the output. Terminal.
     Taken,
@@ -46,8 +60,9 @@ impl<T> JoinSlot<T> {
         }
     }
 
-    /// The task side, exactly once: hand over the output.
-    pub(crate) fn deliver(&self, output: Result<T, JoinError>, hook: &PanicHook) {
+    /// The task side, exactly once: hand over the output. Never unwinds: a panic in the
+    /// handle's waker, or in dropping an output nobody will read, goes to `hook`.
+    pub(crate) fn deliver(&self, output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
         let mut slot = lock(&self.slot);
         match &mut *slot {
             Slot::Waiting { waker } => {
@@ -56,15 +71,14 @@ impl<T> JoinSlot<T> {
                 drop(slot);
                 // Never wake with the lock held: the waker may poll or drop this very handle.
                 if let Some(waker) = waker {
-                    waker.wake();
+                    if let Err(panic) = call_catching(|| waker.wake()) {
+                        report_unobserved(hook, meta, &*panic);
+                    }
                 }
             }
             Slot::Detached => {
-                drop(slot);
-                if let Err(error) = &output {
-                    error.report_if_panic(hook);
-                }
-                drop(output); // user Drop code runs outside our lock
+                drop(slot); // Waiting --> Detached happened first: nobody will read it
+                discard(output, meta, hook);
             }
             Slot::Ready(_) | Slot::Taken => {
                 unreachable!("a task's output is delivered exactly once")
@@ -77,15 +91,19 @@ impl<T> JoinSlot<T> {
         let mut slot = lock(&self.slot);
         match &mut *slot {
             Slot::Waiting { waker } => {
-                match waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *waker = Some(cx.waker().clone()),
-                }
+                let replaced = match waker {
+                    Some(w) if w.will_wake(cx.waker()) => None,
+                    _ => waker.replace(cx.waker().clone()),
+                };
+                drop(slot);
+                // A waker's `Drop` is user code: never under our lock. It belongs to
+                // whoever polls the handle, so its panic is theirs.
+                drop(replaced);
                 Poll::Pending
             }
             Slot::Ready(_) => match std::mem::replace(&mut *slot, Slot::Taken) {
                 Slot::Ready(output) => Poll::Ready(output), // Ready --> Taken
-                _ => unreachable!(),
+                _ => unreachable!("matched Ready just above, under the same lock"),
             },
             Slot::Taken => panic!(
                 "a JoinHandle was polled after it already returned its output; \
@@ -95,8 +113,13 @@ impl<T> JoinSlot<T> {
         }
     }
 
-    /// The handle side, once, when the handle is dropped or detached.
-    pub(crate) fn detach(&self, hook: &PanicHook) {
+    /// Whether the handle's next poll returns `Ready`.
+    pub(crate) fn is_ready(&self) -> bool {
+        matches!(*lock(&self.slot), Slot::Ready(_) | Slot::Taken)
+    }
+
+    /// The handle side, once, when the handle is dropped or detached. Never unwinds.
+    pub(crate) fn detach(&self, meta: &TaskMeta, hook: &PanicHook) {
         let previous = {
             let mut slot = lock(&self.slot);
             if let Slot::Taken = *slot {
@@ -104,20 +127,37 @@ impl<T> JoinSlot<T> {
             }
             std::mem::replace(&mut *slot, Slot::Detached) // Waiting | Ready --> Detached
         };
-        // Whatever was inside (a waker, an uncollected output) is dropped here, outside the lock.
-        if let Slot::Ready(Err(error)) = &previous {
-            // Finished with a panic that the handle never looked at: still unobserved.
-            error.report_if_panic(hook);
+        // Whatever was inside (a waker, an uncollected output) goes outside the lock.
+        match previous {
+            Slot::Ready(output) => discard(output, meta, hook),
+            Slot::Waiting { waker } => drop(waker), // the handle's own waker, dropped by its owner
+            Slot::Taken | Slot::Detached => {}
         }
+    }
+}
+
+/// An output nobody will ever read: a panic in it is reported, then everything is dropped
+/// with its `Drop` contained.
+fn discard<T>(output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
+    if let Err(error) = &output {
+        // Finished with a panic that no handle looked at: unobserved.
+        error.report_if_panic(hook);
+    }
+    if let Err(panic) = drop_catching(output) {
+        report_unobserved(hook, meta, &*panic);
     }
 }
 
 /// What a `JoinHandle` needs from its task, whatever the future's type and wherever
 /// (worker pool or one thread's local set) the task lives.
 pub(crate) trait Join<T>: Send + Sync {
+    /// The slot's `poll`.
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
+    /// Request cancellation; schedules the task if that is what it takes to drop it.
     fn abort(self: Arc<Self>);
+    /// The slot's `is_ready`.
     fn is_finished(&self) -> bool;
+    /// The slot's `detach`, with the task's identity and hook.
     fn detach(&self);
 }
 
@@ -158,7 +198,8 @@ impl<T> JoinHandle<T> {
         self.task.clone().abort();
     }
 
-    /// Whether the task has finished (completed, panicked or been cancelled).
+    /// Whether the task has finished (completed, panicked or been cancelled) and its
+    /// result is waiting: once this is `true`, awaiting the handle returns at once.
     ///
     /// # Examples
     ///

@@ -44,23 +44,35 @@
 //! [`block_on`] is that loop made exact (no extra polls, no stolen wakes); a
 //! [`Runtime`] is the same loop on N threads sharing queues.
 //!
-//! # Map of the crate
+//! # Reading order
+//!
+//! The modules form layers: each file uses only files listed before it, so the crate
+//! reads from top to bottom with nothing forward-referenced (`python3
+//! tools/import_graph.py` checks it, and CI runs it).
 //!
 //! | file | idea |
 //! |---|---|
+//! | `sync.rs` | every sync primitive, swapped for loom's under `--cfg loom`; the injector queue |
 //! | `state.rs` | the task state machine: one atomic word, one winner per race |
-//! | `task.rs` | a spawned task: future, output slot, and the waker that is the task itself |
-//! | `join.rs` | `JoinHandle`, `JoinError`, and the exactly-once output slot |
-//! | `scheduler.rs` | where a woken task goes; shutdown |
-//! | `worker.rs` | the worker loop, its local queue, parking |
-//! | `sleepers.rs` | which workers are idle, so a new task wakes exactly one |
+//! | `meta.rs` | who a task is: id, name, the line that spawned it |
+//! | `panic.rs` | panics caught, reported, never lost; containing user code |
+//! | `metrics.rs` | counters: single-writer per worker, shared ones with `fetch_add` |
 //! | `park.rs` | sleeping without missing a wake; the [`Driver`] seam to the reactor |
-//! | `registry.rs` | every live task, so shutdown can drop them all |
-//! | `block_on.rs` | run one future on this thread |
-//! | `local.rs` | `spawn_local`: `!Send` tasks in a thread-owned slab |
+//! | `sleepers.rs` | which workers are idle, so a new task wakes exactly one |
+//! | `join.rs` | `JoinHandle`, `JoinError`, and the exactly-once output slot |
+//! | `header.rs` | what every task has, and the one path by which every task ends |
+//! | `task.rs` | a `Send` task, its waker, and the `Schedule` trait it runs through |
+//! | `registry.rs` | every live task, so shutdown can finish them all |
+//! | `run_queue.rs` | a worker's own queue; the thread-local that finds it |
+//! | `scheduler.rs` | the multi-threaded scheduler: where a woken task goes; spawning; shutdown |
+//! | `handle.rs` | [`Handle`]: the runtime's shared state, cloneable, for spawning anywhere |
 //! | `context.rs` | which runtime this thread spawns onto; refusing to block where it would deadlock |
-//! | `panic.rs` | panics caught, reported, never lost |
-//! | `sync.rs` | every sync primitive, swapped for loom's under `--cfg loom` |
+//! | `worker.rs` | the worker loop: pop, poll, park |
+//! | `local.rs` | `spawn_local`: `!Send` tasks in a thread-owned slab |
+//! | `block_on.rs` | run one future on this thread |
+//! | `spawn.rs` | [`spawn`], [`spawn_local`], [`TaskBuilder`] |
+//! | `yield_now.rs` | wake yourself, return `Pending` once |
+//! | `runtime.rs` | [`Runtime`] and its [`Builder`]: threads, hooks, shutdown |
 //!
 //! [`Waker`]: std::task::Waker
 
@@ -70,6 +82,7 @@
 mod block_on;
 mod context;
 mod handle;
+mod header;
 mod join;
 mod local;
 mod meta;
@@ -77,13 +90,14 @@ mod metrics;
 mod panic;
 mod park;
 mod registry;
+mod run_queue;
 mod runtime;
 mod scheduler;
 mod sleepers;
 mod spawn;
 mod state;
 mod sync;
-pub mod task;
+mod task;
 mod worker;
 mod yield_now;
 
@@ -95,12 +109,13 @@ pub use metrics::Metrics;
 pub use panic::PanicReport;
 pub use park::Driver;
 pub use runtime::{Builder, Runtime};
-pub use spawn::{spawn, spawn_local};
+pub use spawn::{spawn, spawn_local, Builder as TaskBuilder};
+pub use yield_now::{yield_now, YieldNow};
 
 /// Internals that the loom models in `loom-tests/` check directly; only built under
 /// `--cfg loom`, so they are no part of the public API.
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_exports {
-    pub use crate::state::{Pending, Start, State, Wake};
+    pub use crate::state::{AfterPending, OnStart, OnWake, State};
 }

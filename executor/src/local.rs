@@ -2,21 +2,25 @@
 //!
 //! Lesson — two ways to build a task, side by side:
 //!
-//! * A `Send` task ([`task`](crate::task)) is an `Arc<Task<F>>`, and its `Waker` is that
-//!   very `Arc`. Any thread may hold the waker, so the future lives inside something
+//! * A `Send` task ([`task`](crate::task)) is an `Arc<Task<F, S>>`, and its `Waker` is
+//!   that very `Arc`. Any thread may hold the waker, so the future lives inside something
 //!   every thread can reach.
 //! * A `!Send` future may not be reachable from another thread at all — and a `Waker`
-//!   is `Send`, so without `unsafe` the future can *never* live behind a waker. Here the
-//!   future stays in a thread-owned `Slab`, and the waker carries only the task's key
-//!   plus a `Send` handle to this thread's ready list. Waking pushes the key and unparks
-//!   the thread; the thread itself takes the future out of the slab and polls it.
+//!   is `Send`, so without `unsafe` the future can *never* live behind a waker. Here a
+//!   task is split in two: a `Send` [`LocalHeader`] (state, output slot, the way home)
+//!   that the waker and the `JoinHandle` share, and a thread-bound [`LocalCell`] holding
+//!   the future, kept in this thread's `Slab`. Waking pushes the header onto a `Send`
+//!   ready list and unparks the thread; the thread itself takes the cell out of the slab
+//!   and polls it.
 //!
 //! (tokio keeps both kinds in one structure and uses `unsafe` to promise that a local
-//! task is only touched on its thread; the slab is what that promise costs in safe Rust.)
+//! task is only touched on its thread; the split is what that promise costs in safe Rust:
+//! one allocation more per local task.)
 //!
-//! The per-task state machine is the same [`State`] the `Send` tasks use. Futures are
-//! taken *out* of the slab before polling and dropping, because a local task that
-//! spawns another local task (or drops one) needs the slab while it runs.
+//! The state machine is the same [`State`] the `Send` tasks use, and a local task ends
+//! through the same [`Header::complete`]. Cells are taken *out* of the slab before
+//! polling and dropping, because a local task that spawns another local task (or drops
+//! one) needs the slab while it runs.
 
 use std::{
     cell::RefCell,
@@ -32,11 +36,12 @@ use futures_task::ArcWake;
 use slab::Slab;
 
 use crate::{
-    block_on::Wakeups,
-    join::{Join, JoinError, JoinHandle, JoinSlot},
+    header::{Header, Outcome},
+    join::{Join, JoinError, JoinHandle},
     meta::TaskMeta,
-    panic::{drop_catching, PanicHook},
-    state::{self, State},
+    panic::PanicHook,
+    park::Parker,
+    state::{AfterPending, OnStart, OnWake, State},
     sync::{lock, thread_local, Arc, Mutex},
 };
 
@@ -46,17 +51,17 @@ thread_local! {
     static LOCAL: RefCell<Option<Rc<LocalSet>>> = RefCell::new(None);
 }
 
-type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
-
-/// The woken local tasks of one `block_on` call; `Send`, unlike the set itself.
-#[derive(Debug, Default)]
+/// The woken local tasks of one `block_on` call, and the parker of its thread; `Send`,
+/// unlike the set itself.
+#[derive(Debug)]
 pub(crate) struct ReadyList {
-    inner: Mutex<Ready>,
+    queue: Mutex<Ready>,
+    parker: Arc<Parker>,
 }
 
 #[derive(Default)]
 struct Ready {
-    queue: VecDeque<Arc<dyn LocalTask>>,
+    tasks: VecDeque<Arc<dyn LocalTask>>,
     /// The `block_on` returned: later wakes are dropped, so no cycle can form through
     /// a waker that outlives its thread's local set.
     closed: bool,
@@ -65,36 +70,58 @@ struct Ready {
 impl std::fmt::Debug for Ready {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ready")
-            .field("queued", &self.queue.len())
+            .field("queued", &self.tasks.len())
             .field("closed", &self.closed)
             .finish()
     }
 }
 
-/// The type-erased side of a local task that the ready list and the set hold.
+impl ReadyList {
+    /// Woken tasks wake the thread sleeping on `parker`.
+    pub(crate) fn new(parker: Arc<Parker>) -> Self {
+        ReadyList {
+            queue: Mutex::new(Ready::default()),
+            parker,
+        }
+    }
+
+    fn push(&self, task: Arc<dyn LocalTask>) {
+        let mut ready = lock(&self.queue);
+        if ready.closed {
+            return;
+        }
+        ready.tasks.push_back(task);
+        drop(ready);
+        self.parker.unpark();
+    }
+
+    fn pop(&self) -> Option<Arc<dyn LocalTask>> {
+        lock(&self.queue).tasks.pop_front()
+    }
+
+    fn close(&self) {
+        let drained = {
+            let mut ready = lock(&self.queue);
+            ready.closed = true;
+            std::mem::take(&mut ready.tasks)
+        };
+        drop(drained);
+    }
+}
+
+/// The `Send` half of a local task, as the ready list sees it.
 trait LocalTask: Send + Sync {
     fn key(&self) -> usize;
     fn state(&self) -> &State;
-    /// Records the end of the task and hands over a failure.
-    fn fail(&self, error: JoinError);
-    fn meta(&self) -> &TaskMeta;
 }
 
-/// The shared part of one local task: state, output slot, and the way home.
+/// The `Send` half of one local task: what its waker and its `JoinHandle` share.
 struct LocalHeader<T> {
+    /// Its slot in the thread's slab.
     key: usize,
-    state: State,
-    meta: TaskMeta,
-    wakeups: Arc<Wakeups>,
-    join: JoinSlot<T>,
+    header: Header<T>,
+    ready: Arc<ReadyList>,
     hook: PanicHook,
-}
-
-impl<T: Send + 'static> LocalHeader<T> {
-    fn finish(&self, output: Result<T, JoinError>) {
-        self.state.complete();
-        self.join.deliver(output, &self.hook);
-    }
 }
 
 impl<T: Send + 'static> LocalTask for LocalHeader<T> {
@@ -102,81 +129,99 @@ impl<T: Send + 'static> LocalTask for LocalHeader<T> {
         self.key
     }
     fn state(&self) -> &State {
-        &self.state
-    }
-    fn fail(&self, error: JoinError) {
-        self.finish(Err(error));
-    }
-    fn meta(&self) -> &TaskMeta {
-        &self.meta
+        &self.header.state
     }
 }
 
 impl<T: Send + 'static> ArcWake for LocalHeader<T> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        if arc_self.state.wake() == state::Wake::Schedule {
-            arc_self
-                .wakeups
-                .ready
-                .push(arc_self.clone(), &arc_self.wakeups);
+        if arc_self.header.state.wake() == OnWake::Schedule {
+            arc_self.ready.push(arc_self.clone());
         }
     }
 }
 
 impl<T: Send + 'static> Join<T> for LocalHeader<T> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        self.join.poll(cx)
+        self.header.join.poll(cx)
     }
     fn abort(self: Arc<Self>) {
-        if self.state.abort() == state::Wake::Schedule {
-            let wakeups = self.wakeups.clone();
-            wakeups.ready.push(self, &wakeups);
+        if self.header.state.abort() == OnWake::Schedule {
+            let ready = self.ready.clone();
+            ready.push(self);
         }
     }
     fn is_finished(&self) -> bool {
-        self.state.is_complete()
+        self.header.join.is_ready()
     }
     fn detach(&self) {
-        self.join.detach(&self.hook);
+        self.header.join.detach(&self.header.meta, &self.hook);
     }
 }
 
-impl ReadyList {
-    fn push(&self, task: Arc<dyn LocalTask>, wakeups: &Wakeups) {
-        let mut ready = lock(&self.inner);
-        if ready.closed {
-            return;
-        }
-        ready.queue.push_back(task);
-        drop(ready);
-        wakeups.parker.unpark();
-    }
+/// The thread-bound half of one local task: the future, with its output type known.
+struct LocalCell<F: Future> {
+    /// `None` once the future is gone.
+    future: Option<Pin<Box<F>>>,
+    task: Arc<LocalHeader<F::Output>>,
+}
 
-    fn pop(&self) -> Option<Arc<dyn LocalTask>> {
-        lock(&self.inner).queue.pop_front()
-    }
+/// A [`LocalCell`] with its future's type erased, as the slab keeps it.
+trait LocalRun {
+    /// Polls once; a finished future (output or panic) goes through the completion path,
+    /// calling `release` to leave the slab. `true` if the task is over.
+    fn poll(&mut self, cx: &mut Context<'_>, release: &dyn Fn()) -> bool;
+    /// Drops the future unfinished, through the completion path.
+    fn cancel(&mut self, release: &dyn Fn());
+}
 
-    fn close(&self) {
-        let drained = {
-            let mut ready = lock(&self.inner);
-            ready.closed = true;
-            std::mem::take(&mut ready.queue)
+impl<F> LocalCell<F>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    fn complete(&mut self, outcome: Outcome<F::Output>, release: &dyn Fn()) {
+        let future = self.future.take();
+        let task = &self.task;
+        task.header.complete(future, outcome, release, &task.hook);
+    }
+}
+
+impl<F> LocalRun for LocalCell<F>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    fn poll(&mut self, cx: &mut Context<'_>, release: &dyn Fn()) -> bool {
+        let future = self
+            .future
+            .as_mut()
+            .expect("a RUNNING local task has its future");
+        let outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return false,
+            Ok(Poll::Ready(output)) => Outcome::Ready(output),
+            Err(panic) => Outcome::Panicked(panic),
         };
-        drop(drained);
+        self.complete(outcome, release);
+        true
+    }
+
+    fn cancel(&mut self, release: &dyn Fn()) {
+        self.complete(Outcome::Cancelled, release);
     }
 }
 
-struct Entry {
-    /// `None` while the task is being polled.
-    future: Option<LocalFuture>,
-    task: Arc<dyn LocalTask>,
+/// One slot of the thread's slab.
+struct LocalSlot {
+    /// `None` while the task is being polled or cancelled.
+    cell: Option<Box<dyn LocalRun>>,
     waker: Waker,
 }
 
 /// The local tasks of the thread inside one `block_on` call.
 pub(crate) struct LocalSet {
-    tasks: RefCell<Slab<Entry>>,
-    wakeups: Arc<Wakeups>,
+    tasks: RefCell<Slab<LocalSlot>>,
+    ready: Arc<ReadyList>,
     hook: PanicHook,
 }
 
@@ -194,10 +239,10 @@ impl std::ops::Deref for LocalGuard {
 }
 
 impl LocalSet {
-    pub(crate) fn enter(wakeups: Arc<Wakeups>, hook: PanicHook) -> LocalGuard {
+    pub(crate) fn enter(ready: Arc<ReadyList>, hook: PanicHook) -> LocalGuard {
         let set = Rc::new(LocalSet {
             tasks: RefCell::new(Slab::new()),
-            wakeups,
+            ready,
             hook,
         });
         let previous = LOCAL.with(|l| l.borrow_mut().replace(set.clone()));
@@ -210,93 +255,74 @@ impl LocalSet {
         F::Output: Send + 'static,
     {
         let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let header = Arc::new(LocalHeader {
-            key: entry.key(),
-            state: State::new_scheduled(),
-            meta,
-            wakeups: self.wakeups.clone(),
-            join: JoinSlot::new(),
+        let slot = tasks.vacant_entry();
+        let task = Arc::new(LocalHeader {
+            key: slot.key(),
+            header: Header::new(meta),
+            ready: self.ready.clone(),
             hook: self.hook.clone(),
         });
-        let finisher = header.clone();
-        let future: LocalFuture = Box::pin(async move { finisher.finish(Ok(future.await)) });
-        entry.insert(Entry {
-            future: Some(future),
-            task: header.clone(),
-            waker: futures_task::waker(header.clone()),
+        slot.insert(LocalSlot {
+            cell: Some(Box::new(LocalCell {
+                future: Some(Box::pin(future)),
+                task: task.clone(),
+            })),
+            waker: futures_task::waker(task.clone()),
         });
         drop(tasks);
-        self.wakeups.ready.push(header.clone(), &self.wakeups);
-        JoinHandle::new(header)
+        self.ready.push(task.clone());
+        JoinHandle::new(task)
     }
 
     /// Polls up to `budget` woken local tasks; returns how many it ran.
     pub(crate) fn run_ready(&self, budget: usize) -> usize {
         let mut ran = 0;
         while ran < budget {
-            let Some(task) = self.wakeups.ready.pop() else {
+            let Some(task) = self.ready.pop() else {
                 break;
             };
             ran += 1;
             match task.state().start() {
-                state::Start::Poll => self.poll(&*task),
-                state::Start::Cancel => self.cancel(&*task),
-                state::Start::Finished => {}
+                OnStart::Poll => self.poll(task),
+                OnStart::Cancel => self.cancel(task.key()),
+                OnStart::Finished => {}
             }
         }
         ran
     }
 
-    fn poll(&self, task: &dyn LocalTask) {
+    fn poll(&self, task: Arc<dyn LocalTask>) {
         let key = task.key();
-        let (mut future, waker) = {
-            let mut tasks = self.tasks.borrow_mut();
-            let entry = &mut tasks[key];
-            (
-                entry
-                    .future
-                    .take()
-                    .expect("a RUNNING local task has its future"),
-                entry.waker.clone(),
-            )
-        };
+        let (mut cell, waker) = self.take(key);
         let mut cx = Context::from_waker(&waker);
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
-            Ok(Poll::Pending) => {
-                self.tasks.borrow_mut()[key].future = Some(future);
-                match task.state().after_pending() {
-                    state::Pending::Idle => {}
-                    state::Pending::Reschedule => {
-                        let task = self.tasks.borrow()[key].task.clone();
-                        self.wakeups.ready.push(task, &self.wakeups);
-                    }
-                    state::Pending::Cancel => self.cancel(task),
-                }
-            }
-            // The wrapper future already delivered the output.
-            Ok(Poll::Ready(())) => self.remove(key, Some(future)),
-            Err(panic) => {
-                self.remove(key, Some(future));
-                task.fail(JoinError::panic(task.meta(), panic));
-            }
+        if cell.poll(&mut cx, &|| self.release(key)) {
+            return; // completed, and already out of the slab
+        }
+        self.tasks.borrow_mut()[key].cell = Some(cell);
+        match task.state().after_pending() {
+            AfterPending::Idle => {}
+            AfterPending::Reschedule => self.ready.push(task),
+            AfterPending::Cancel => self.cancel(key),
         }
     }
 
-    fn cancel(&self, task: &dyn LocalTask) {
-        let future = self.tasks.borrow_mut()[task.key()].future.take();
-        let result = drop_catching(future);
-        self.remove(task.key(), None);
-        task.fail(match result {
-            Ok(()) => JoinError::cancelled(task.meta()),
-            Err(panic) => JoinError::panic(task.meta(), panic),
-        });
+    fn cancel(&self, key: usize) {
+        let (mut cell, _waker) = self.take(key);
+        cell.cancel(&|| self.release(key));
     }
 
-    fn remove(&self, key: usize, future: Option<LocalFuture>) {
-        let entry = self.tasks.borrow_mut().remove(key);
-        drop(entry);
-        let _ = drop_catching(future); // the task already finished; its drop has no one to tell
+    /// Takes a task's cell out of the slab, so that it may use the slab while it runs.
+    fn take(&self, key: usize) -> (Box<dyn LocalRun>, Waker) {
+        let mut tasks = self.tasks.borrow_mut();
+        let slot = &mut tasks[key];
+        let cell = slot.cell.take().expect("a RUNNING local task has its cell");
+        (cell, slot.waker.clone())
+    }
+
+    /// The completion path's "leave the books" step for a local task.
+    fn release(&self, key: usize) {
+        let slot = self.tasks.borrow_mut().try_remove(key);
+        drop(slot); // outside the borrow
     }
 }
 
@@ -304,14 +330,13 @@ impl Drop for LocalGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
         let _ = LOCAL.try_with(|l| *l.borrow_mut() = previous);
-        self.set.wakeups.ready.close();
+        self.set.ready.close();
         // The block_on is over: cancel what is left, taking everything out of the slab
         // first because dropping a future may touch the slab (or spawn_local).
-        let entries: Vec<Entry> = self.set.tasks.borrow_mut().drain().collect();
-        for entry in entries {
-            if entry.task.state().complete() {
-                let _ = drop_catching(entry.future);
-                entry.task.fail(JoinError::cancelled(entry.task.meta()));
+        let slots: Vec<LocalSlot> = self.set.tasks.borrow_mut().drain().collect();
+        for slot in slots {
+            if let Some(mut cell) = slot.cell {
+                cell.cancel(&|| {});
             }
         }
     }

@@ -1,9 +1,8 @@
 //! Who a task is: its id, its optional name and the line of code that spawned it.
 //!
-//! Lesson: a panic or a stall report that says "some task" is useless. Every
-//! `spawn` is `#[track_caller]`, so each task carries the `file:line:col` of the
-//! call that created it, and diagnostics (`JoinError`, `PanicReport`, the watchdog)
-//! can name it.
+//! Lesson: a panic report that says "some task" is useless. Every `spawn` is
+//! `#[track_caller]`, so each task carries the `file:line:col` of the call that created
+//! it, and diagnostics (`JoinError`, `PanicReport`) can name it.
 
 use std::{fmt, panic::Location, sync::atomic::AtomicU64, sync::atomic::Ordering::Relaxed};
 

@@ -4,8 +4,9 @@
 //! every poll runs under `catch_unwind`, so a panic never kills a worker thread; the
 //! panic travels to the task's `JoinHandle` as a [`JoinError`](crate::JoinError), and
 //! if nobody can ever look at it (the handle was dropped or detached) it goes to the
-//! runtime's unobserved-panic hook as a [`PanicReport`] instead. That is DESIGN.md's
-//! invariant 6.
+//! runtime's unobserved-panic hook as a [`PanicReport`] instead. That is invariant 6 of
+//! ARCHITECTURE.md, and the two helpers at the bottom of this file are how every piece
+//! of user code the executor calls (a poll, a `Drop`, a `Waker`, a hook) is contained.
 
 use std::{any::Any, fmt, panic::Location};
 
@@ -36,7 +37,7 @@ pub(crate) fn default_panic_hook() -> PanicHook {
 ///     })
 ///     .build()
 ///     .unwrap();
-/// let handle = turtles_executor::task::Builder::new()
+/// let handle = turtles_executor::TaskBuilder::new()
 ///     .name("doomed")
 ///     .spawn_on(async { panic!("nobody is listening") }, &rt.handle());
 /// drop(handle); // detach: the panic can no longer reach a JoinHandle
@@ -60,7 +61,7 @@ impl PanicReport {
         }
     }
 
-    /// The name given with `task::Builder::name`, if any.
+    /// The name given with `TaskBuilder::name`, if any.
     ///
     /// # Examples
     ///
@@ -127,8 +128,17 @@ pub(crate) fn report_unobserved(hook: &PanicHook, meta: &TaskMeta, payload: &(dy
     }
 }
 
-/// Drops `value` — a future or an output, i.e. user code — catching a panic from its
-/// `Drop` so it can be reported instead of unwinding through a worker.
+/// Calls user code — a `Waker`, a closure — catching its panic so it can be reported
+/// instead of unwinding through a worker.
+///
+/// `AssertUnwindSafe` is honest here: the executor's own state is never mid-update while
+/// user code runs (no lock is held, every transition is already published).
+pub(crate) fn call_catching(f: impl FnOnce()) -> Result<(), Box<dyn Any + Send>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+}
+
+/// Drops `value` — a future, an output, a waker, a payload: user code — catching a panic
+/// from its `Drop`.
 pub(crate) fn drop_catching<T>(value: T) -> Result<(), Box<dyn Any + Send>> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(value)))
+    call_catching(move || drop(value))
 }

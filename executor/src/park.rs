@@ -1,9 +1,15 @@
 //! Parking: how an idle thread sleeps without burning CPU and without missing a wake.
 //!
-//! Lesson: "no lost wake-up" (DESIGN.md invariant 2) is decided here. A thread that
-//! finds nothing to do announces that it is about to sleep *before* it sleeps; an
-//! `unpark` that arrives in between is remembered ([`NOTIFIED`]) and makes the next
+//! Lesson: "no lost wake-up" (invariant 2 of ARCHITECTURE.md) is decided here. A thread
+//! that finds nothing to do announces that it is about to sleep *before* it sleeps; an
+//! `unpark` that arrives in between is remembered ([`UNPARKED`]) and makes the next
 //! `park` return at once. A thread never sleeps through a wake.
+//!
+//! ```text
+//!   EMPTY ──park()──> PARKED_CONDVAR ──unpark()──> UNPARKED ──(the sleeper wakes)──> EMPTY
+//!     │  └park_in_driver()─> PARKED_DRIVER ──unpark()──┘  ^
+//!     └──────────────────────unpark() while awake─────────┘  (the next park returns at once)
+//! ```
 //!
 //! A parked thread sleeps in one of two places:
 //! * on its own condition variable, or
@@ -46,10 +52,10 @@ use crate::sync::{lock, Arc, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 ///     fn token(&self) -> u64 {
 ///         *self.generation.lock().unwrap()
 ///     }
-///     fn park(&self, token: u64, timeout: Option<Duration>) {
+///     fn park(&self, token: u64, max_wait: Option<Duration>) {
 ///         let g = self.generation.lock().unwrap();
 ///         let still = |g: &mut u64| *g == token;
-///         let _g = match timeout {
+///         let _g = match max_wait {
 ///             Some(t) => self.cv.wait_timeout_while(g, t, still).unwrap().0,
 ///             None => self.cv.wait_while(g, still).unwrap(),
 ///         };
@@ -71,10 +77,11 @@ pub trait Driver: Send + Sync + 'static {
     /// announces that it sleeps.
     fn token(&self) -> u64;
 
-    /// Blocks the calling thread until an I/O event or timer fires, `timeout` passes, or
+    /// Blocks the calling thread until an I/O event or timer fires, `max_wait` passes
+    /// (`None`: no limit; `Some(Duration::ZERO)`: only collect what is ready), or
     /// [`unpark`](Driver::unpark) was called after `token` was taken — and wakes the
     /// `Waker`s of whatever became ready. May return early.
-    fn park(&self, token: u64, timeout: Option<Duration>);
+    fn park(&self, token: u64, max_wait: Option<Duration>);
 
     /// Makes every thread blocked in `park` return soon, and every `park` whose token
     /// was taken before this call return at once.
@@ -82,13 +89,16 @@ pub trait Driver: Send + Sync + 'static {
 }
 
 /// Nothing to report: awake, or about to check for work.
+/// --> PARKED_CONDVAR or PARKED_DRIVER (the owner parks), UNPARKED (an unpark comes first).
 const EMPTY: usize = 0;
-/// Sleeping on the condvar: `unpark` must signal it.
+/// Sleeping on the condvar: `unpark` must signal it. --> UNPARKED.
 const PARKED_CONDVAR: usize = 1;
-/// Sleeping in the driver: `unpark` must interrupt the driver.
+/// Sleeping in the driver: `unpark` must interrupt the driver. --> UNPARKED, or EMPTY
+/// when the driver returns by itself (an event, a timer).
 const PARKED_DRIVER: usize = 2;
-/// An `unpark` arrived while awake: the next `park` consumes it and returns at once.
-const NOTIFIED: usize = 3;
+/// An `unpark` arrived: the sleeper is waking, or the next `park` consumes it and
+/// returns at once. --> EMPTY (only the owner's park clears it).
+const UNPARKED: usize = 3;
 
 /// One sleeping place per thread; `unpark` may be called from anywhere.
 #[derive(Debug)]
@@ -119,8 +129,8 @@ impl Parker {
         self.driver.as_ref()
     }
 
-    /// Sleeps inside the driver until an event, the timeout, or `unpark`.
-    pub(crate) fn park_in_driver(&self, timeout: Option<Duration>) {
+    /// Sleeps inside the driver until an event, a timer, or `unpark`.
+    pub(crate) fn park_in_driver(&self) {
         let driver = self
             .driver
             .as_ref()
@@ -131,18 +141,18 @@ impl Parker {
             .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
             .is_err()
         {
-            self.state.swap(EMPTY, SeqCst); // NOTIFIED --> EMPTY: the wake came first
+            self.state.swap(EMPTY, SeqCst); // UNPARKED --> EMPTY: the wake came first
             return;
         }
-        driver.park(token, timeout);
-        self.state.swap(EMPTY, SeqCst); // PARKED_DRIVER or NOTIFIED --> EMPTY
+        driver.park(token, None);
+        self.state.swap(EMPTY, SeqCst); // PARKED_DRIVER or UNPARKED --> EMPTY
     }
 
-    /// Sleeps on the condvar until `unpark` or the timeout.
-    pub(crate) fn park_timeout(&self, timeout: Option<Duration>) {
+    /// Sleeps on the condvar until `unpark`.
+    pub(crate) fn park(&self) {
         if self
             .state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .compare_exchange(UNPARKED, EMPTY, SeqCst, SeqCst)
             .is_ok()
         {
             return; // fast path: a wake is waiting for us
@@ -153,28 +163,17 @@ impl Parker {
             .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
             .is_err()
         {
-            self.state.swap(EMPTY, SeqCst); // NOTIFIED --> EMPTY
+            self.state.swap(EMPTY, SeqCst); // UNPARKED --> EMPTY
             return;
         }
         loop {
-            guard = match timeout {
-                None => self.condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
-                Some(t) => {
-                    let (guard, _) = self
-                        .condvar
-                        .wait_timeout(guard, t)
-                        .unwrap_or_else(|p| p.into_inner());
-                    self.state.swap(EMPTY, SeqCst); // woken or timed out: either way, awake
-                    drop(guard);
-                    return;
-                }
-            };
+            guard = self.condvar.wait(guard).unwrap_or_else(|p| p.into_inner());
             if self
                 .state
-                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .compare_exchange(UNPARKED, EMPTY, SeqCst, SeqCst)
                 .is_ok()
             {
-                return; // PARKED_CONDVAR --> NOTIFIED --> EMPTY
+                return; // PARKED_CONDVAR --> UNPARKED --> EMPTY
             }
             // spurious wake-up: still PARKED_CONDVAR, sleep again
         }
@@ -182,8 +181,8 @@ impl Parker {
 
     /// Wakes the thread, wherever it sleeps; remembered if it is awake.
     pub(crate) fn unpark(&self) {
-        match self.state.swap(NOTIFIED, SeqCst) {
-            EMPTY | NOTIFIED => {}
+        match self.state.swap(UNPARKED, SeqCst) {
+            EMPTY | UNPARKED => {}
             PARKED_CONDVAR => {
                 // Taking the lock orders us after the sleeper's check-then-wait, so the
                 // notification cannot fall between the two.

@@ -4,9 +4,9 @@
 //! ([`worker`](crate::worker)), plus a way to put futures into those queues
 //! ([`Handle`]). Dropping the runtime is the only way to stop it, and it is thorough:
 //! every task is cancelled and every future dropped, including tasks that only a
-//! stray `Waker` still remembers (DESIGN.md invariant 4).
+//! stray `Waker` still remembers (invariant 4 of ARCHITECTURE.md).
 
-use std::{fmt, future::Future, io, panic::Location};
+use std::{fmt, future::Future, io};
 
 use crate::{
     block_on::block_on_with,
@@ -17,7 +17,6 @@ use crate::{
     panic::{default_panic_hook, PanicHook, PanicReport},
     park::Driver,
     scheduler::Scheduler,
-    spawn::spawn_on,
     sync::{thread, Arc},
     worker,
 };
@@ -102,7 +101,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn_on(&self.handle, future, None, Location::caller())
+        self.handle.spawn(future)
     }
 
     /// A handle to this runtime, to spawn from other threads.
@@ -127,7 +126,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         let scheduler = &self.handle.scheduler;
-        if worker::is_worker_of(scheduler) {
+        if scheduler.is_current_worker() {
             // Shutdown joins every worker, this one included: it would wait for itself.
             panic!(
                 "a Runtime was dropped on one of its own worker threads (a task owned it); \

@@ -1,38 +1,39 @@
-//! The scheduler: where a woken or spawned task goes, and how a runtime shuts down.
+//! The multi-threaded scheduler: the state a runtime's workers share, where a woken task
+//! goes, spawning, and shutdown.
 //!
 //! Lesson: "scheduling" a task is just pushing it onto a queue that some thread will
-//! pop. The choice of queue is the whole policy:
-//! * a wake on a worker of the same runtime goes to that worker's own local queue
-//!   (no lock, no other thread involved, warm caches) — see [`worker`](crate::worker);
+//! pop. The choice of queue is the whole policy, and it is [`Schedule::schedule`] below:
+//! * a wake on a worker of the same runtime goes to that worker's own run queue
+//!   ([`run_queue`](crate::run_queue): no lock, no other thread involved, warm caches);
 //! * a wake from anywhere else goes to the global injector, and exactly one idle
 //!   worker is unparked to take it.
 //!
-//! Shutdown (DESIGN.md invariant 4) happens here too: stop the workers, close the
-//! injector, then drop the future of every task still in the registry. Every `Waker`
-//! that outlives the runtime then finds its task COMPLETE and does nothing.
+//! Shutdown (invariant 4 of ARCHITECTURE.md) happens here too: stop the workers, close
+//! the injector, then finish every task still in the registry. Every `Waker` that
+//! outlives the runtime then finds its task COMPLETE and does nothing.
 
 use std::future::Future;
 
 use crate::{
     join::JoinHandle,
     meta::TaskMeta,
-    metrics::{bump_shared, Counters, Metrics},
+    metrics::{add_owned, bump_owned, bump_shared, Counters, Metrics},
     panic::PanicHook,
     park::{Driver, Parker},
     registry::Registry,
+    run_queue::{self, Pushed},
     sleepers::Sleepers,
     sync::{
-        channel::Channel,
-        Arc, AtomicBool,
+        channel::Injector,
+        Arc, AtomicBool, Counter,
         Ordering::{Acquire, Release},
     },
-    task::{Runnable, Task},
-    worker,
+    task::{Runnable, Schedule, Task},
 };
 
 /// Everything the workers of one runtime share.
 pub(crate) struct Scheduler {
-    pub(crate) injector: Channel<Arc<dyn Runnable>>,
+    pub(crate) injector: Injector<Arc<dyn Runnable>>,
     pub(crate) sleepers: Sleepers,
     /// One per worker, indexed like the workers.
     pub(crate) parkers: Box<[Parker]>,
@@ -55,11 +56,27 @@ impl std::fmt::Debug for Scheduler {
     }
 }
 
-/// Puts a task that just became SCHEDULED onto a run queue.
-pub(crate) fn schedule(task: Arc<dyn Runnable>) {
-    if let Err(task) = worker::push_local(task) {
-        let scheduler = task.scheduler().clone();
-        scheduler.push_remote(task);
+impl Schedule for Scheduler {
+    fn schedule(&self, task: Arc<dyn Runnable>) {
+        let mut task = Some(task);
+        let pushed = run_queue::with_current(self.id(), |queue| {
+            self.push_local(queue, task.take().expect("taken only here"))
+        });
+        if let Some(task) = task {
+            debug_assert!(pushed.is_none());
+            self.push_remote(task);
+        }
+    }
+
+    fn release(&self, key: Option<usize>) {
+        if let Some(key) = key {
+            self.registry.remove(key);
+        }
+        self.count(|c| &c.completed);
+    }
+
+    fn panic_hook(&self) -> &PanicHook {
+        &self.panic_hook
     }
 }
 
@@ -70,7 +87,7 @@ impl Scheduler {
         driver: Option<Arc<dyn Driver>>,
     ) -> Self {
         Scheduler {
-            injector: Channel::new(),
+            injector: Injector::new(),
             sleepers: Sleepers::new(workers),
             parkers: (0..workers).map(|_| Parker::new(driver.clone())).collect(),
             registry: Registry::default(),
@@ -80,6 +97,35 @@ impl Scheduler {
             driver,
             driving: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// This runtime's identity for [`run_queue`]: its address, compared, never followed.
+    pub(crate) fn id(&self) -> *const () {
+        (self as *const Scheduler).cast()
+    }
+
+    /// Whether the current thread is one of this runtime's workers.
+    pub(crate) fn is_current_worker(&self) -> bool {
+        run_queue::with_current(self.id(), |_| ()).is_some()
+    }
+
+    /// On one of our workers: its own queue, handing older tasks to an idle colleague.
+    pub(crate) fn push_local(&self, queue: &run_queue::RunQueue, task: Arc<dyn Runnable>) {
+        // While the worker dispatches I/O events from inside the driver it is on the
+        // idle list itself; it is no colleague to hand work to.
+        let idle_colleagues = self
+            .sleepers
+            .idle()
+            .saturating_sub(usize::from(queue.in_driver.get()));
+        let counters = &self.counters[queue.index];
+        bump_owned(&counters.local_schedules);
+        match queue.push(task, &self.injector, idle_colleagues) {
+            Pushed::Local => {}
+            Pushed::HandedOff(n) => {
+                add_owned(&counters.remote_schedules, n as u64);
+                self.notify_one();
+            }
         }
     }
 
@@ -97,6 +143,17 @@ impl Scheduler {
         }
     }
 
+    /// Bumps a counter: the worker's own if called on one of our workers.
+    pub(crate) fn count(&self, which: impl Fn(&Counters) -> &Counter) {
+        let owned = run_queue::with_current(self.id(), |queue| {
+            bump_owned(which(&self.counters[queue.index]))
+        });
+        if owned.is_none() {
+            bump_shared(which(&self.external));
+        }
+    }
+
+    /// Builds a task with its registry key and queues it.
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -106,13 +163,14 @@ impl Scheduler {
         let task = self.registry.insert_with(meta.id, |key| {
             Arc::new(Task::new(future, meta, scheduler, key))
         });
-        if task.registry_key().is_none() {
+        match task.registry_key() {
+            Some(_) => {
+                self.count(|c| &c.spawned);
+                self.schedule(task.clone());
+            }
             // The runtime is shut down: the task is cancelled before it ever runs.
-            task.shut_down();
-            return JoinHandle::new(task);
+            None => task.shut_down(),
         }
-        worker::count(self, |c| &c.spawned);
-        schedule(task.clone());
         JoinHandle::new(task)
     }
 
@@ -128,7 +186,7 @@ impl Scheduler {
         }
     }
 
-    /// Step 2, once the workers are joined: nothing may run again; drop every future.
+    /// Step 2, once the workers are joined: nothing may run again; finish every task.
     pub(crate) fn finish_shutdown(&self) {
         // Close the injector first: a future's `Drop` below may wake another task, and
         // that wake must drop the task at once rather than queue it in a dead runtime.

@@ -5,7 +5,7 @@
 //! to the injector calls [`Sleepers::notify_one`]: a single atomic load when nobody is
 //! idle, and one `unpark` of one worker otherwise.
 //!
-//! The race that matters (DESIGN.md invariant 2, "a worker that is parking at that very
+//! The race that matters (invariant 2 of ARCHITECTURE.md, "a worker that is parking at that very
 //! moment"): a worker registers as idle, *then* looks at the injector one last time; a
 //! producer pushes, *then* looks for idle workers. With `SeqCst` on both sides at least
 //! one of them sees the other, so a task can never sit in the injector while every

@@ -73,32 +73,17 @@ where
     Builder::new().spawn_local(future)
 }
 
-pub(crate) fn spawn_on<F>(
-    handle: &Handle,
-    future: F,
-    name: Option<Arc<str>>,
-    location: &'static Location<'static>,
-) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    handle
-        .scheduler
-        .spawn(future, TaskMeta::new(name, location))
-}
-
 /// Configures a task before spawning it; today, its name.
 ///
-/// The name shows up in [`JoinError`](crate::JoinError)'s message, in
-/// [`PanicReport`](crate::PanicReport) and in watchdog reports.
+/// The name shows up in [`JoinError`](crate::JoinError)'s message and in
+/// [`PanicReport`](crate::PanicReport).
 ///
 /// # Examples
 ///
 /// ```
 /// let rt = turtles_executor::Runtime::new().unwrap();
 /// let err = rt.block_on(async {
-///     turtles_executor::task::Builder::new()
+///     turtles_executor::TaskBuilder::new()
 ///         .name("parser")
 ///         .spawn(async { panic!("bad input") })
 ///         .await
@@ -149,7 +134,7 @@ impl Builder {
                  or spawn through `Runtime::spawn` / `Handle::spawn`."
             )
         };
-        spawn_on(&handle, future, self.name, Location::caller())
+        self.spawn_on(future, &handle)
     }
 
     /// Spawns onto the runtime behind `handle`.
@@ -158,7 +143,7 @@ impl Builder {
     ///
     /// ```
     /// let rt = turtles_executor::Runtime::new().unwrap();
-    /// let task = turtles_executor::task::Builder::new().name("x").spawn_on(async { 5 }, &rt.handle());
+    /// let task = turtles_executor::TaskBuilder::new().name("x").spawn_on(async { 5 }, &rt.handle());
     /// assert_eq!(rt.block_on(task).unwrap(), 5);
     /// ```
     #[track_caller]
@@ -167,7 +152,9 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn_on(handle, future, self.name, Location::caller())
+        handle
+            .scheduler
+            .spawn(future, TaskMeta::new(self.name, Location::caller()))
     }
 
     /// Spawns a `!Send` task on this thread, like [`spawn_local`].
@@ -176,7 +163,7 @@ impl Builder {
     ///
     /// ```
     /// let out = turtles_executor::block_on(async {
-    ///     turtles_executor::task::Builder::new().name("local").spawn_local(async { 3 }).await
+    ///     turtles_executor::TaskBuilder::new().name("local").spawn_local(async { 3 }).await
     /// });
     /// assert_eq!(out.unwrap(), 3);
     /// ```

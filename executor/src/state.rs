@@ -5,26 +5,29 @@
 //! correct only because every such event is a transition of this one word, made with a
 //! compare-and-swap, so that exactly one thread wins each race.
 //!
+//! Every transition the code makes (the `C` suffix: the same with [`CANCELLED`] set):
+//!
 //! ```text
-//!                 wake                  worker pops it            poll -> Pending
-//!   ┌──────┐ ───────────────> ┌───────────┐ ───────────> ┌─────────┐ ─────────────> IDLE
-//!   │ IDLE │                  │ SCHEDULED │              │ RUNNING │
-//!   └──────┘ <────────────────└───────────┘ <─────┐      └─────────┘ ─────────────> COMPLETE
-//!                                                 │         │ wake        poll -> Ready
-//!                                                 │         v
-//!                                                 │      ┌──────────┐
-//!                                                 └───── │ NOTIFIED │  poll -> Pending:
-//!                                        the *worker* re-queues it (never the waker)
+//!              wake                      pop: start()
+//!   IDLE ─────────────────> SCHEDULED ──────────────────> RUNNING ──── wake ───> NOTIFIED
+//!    ^  abort: IDLE -> SCHEDULED|C          │ (C set: the         │                 │
+//!    │                                      │  popper cancels)    │ after_pending() │ after_pending()
+//!    └──────────────────────────────────────┼─────────────────────┘ (not C)         │ (not C)
+//!                                           │                                       v
+//!                                           │                                   SCHEDULED
+//!                                           │                                 (the *worker* re-queues)
+//!   complete(), by whoever owns the future: RUNNING or RUNNING|C ──> COMPLETE  (output, panic, cancel)
+//!                                           SCHEDULED or IDLE    ──> COMPLETE  (shutdown: nobody runs it)
 //! ```
 //!
-//! Orthogonal to the lifecycle sits one flag, [`CANCELLED`]: `JoinHandle::abort` sets
-//! it, and whichever thread next owns the future (the worker that pops it, or the one
-//! finishing a poll) drops the future instead of polling it.
+//! [`CANCELLED`] is orthogonal to the lifecycle: `JoinHandle::abort` sets it on a task in
+//! any state but COMPLETE, and whichever thread next owns the future (the worker that
+//! pops it, or the one finishing a poll) drops the future instead of polling it again.
 //!
-//! Invariants kept here (DESIGN.md 1 and 2):
+//! Invariants kept here (ARCHITECTURE.md, invariants 1 and 2):
 //! * only the thread that moved a task to SCHEDULED pushes it, so it sits in at most one queue;
 //! * only the thread that moved it SCHEDULED -> RUNNING polls it, so one poll at a time;
-//! * a wake during a poll is recorded as NOTIFIED and turned into one more poll.
+//! * a wake during a poll is recorded as NOTIFIED and turned into exactly one more poll.
 
 use crate::sync::{
     AtomicUsize,
@@ -32,49 +35,59 @@ use crate::sync::{
 };
 
 /// Not queued, not running: the task waits for a wake. Its future is at rest.
+/// --> SCHEDULED (wake, abort), or COMPLETE at shutdown.
 const IDLE: usize = 0;
 /// In exactly one run queue. Further wakes do nothing: one poll will see them all.
+/// --> RUNNING (a worker pops it), or COMPLETE at shutdown.
 const SCHEDULED: usize = 1;
-/// A worker is polling the future.
+/// One thread owns the future and is polling it (or about to drop it).
+/// --> NOTIFIED (woken meanwhile), IDLE (poll returned `Pending`), COMPLETE (finished).
 const RUNNING: usize = 2;
 /// The task was woken while it was being polled. The worker that is polling it will
 /// put it back in a queue when `poll` returns, so the waker must not.
+/// --> SCHEDULED (the poll returned `Pending`), COMPLETE (it finished anyway).
 const NOTIFIED: usize = 3;
-/// The output has been handed to the join slot, or the future was dropped. Terminal:
-/// every later wake is a no-op, which is what makes a stray `Waker` harmless.
+/// The future is gone and the output (or the panic, or the cancellation) is on its way
+/// to the join slot. Terminal: every later wake is a no-op, which is what makes a stray
+/// `Waker` harmless.
 const COMPLETE: usize = 4;
 const LIFECYCLE: usize = 0b0111;
-/// Abort was requested. The next owner of the future drops it instead of polling.
+/// Abort was requested. The next owner of the future drops it instead of polling it.
+/// Set once, never cleared; meaningless once COMPLETE.
 const CANCELLED: usize = 0b1000;
 
-/// What the waker must do after a wake.
+/// What the thread that called `wake` (or `abort`) must do next.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Wake {
+#[must_use = "OnWake::Schedule means the caller alone must push the task, or it is lost"]
+pub enum OnWake {
     /// IDLE -> SCHEDULED: the caller won the race and must push the task to a queue.
     Schedule,
-    /// Already queued, already notified, running (now NOTIFIED) or complete.
-    Nothing,
+    /// Already queued, already notified, running (now NOTIFIED) or complete: the wake
+    /// is covered by a poll that will happen anyway, or by none at all.
+    Covered,
 }
 
 /// What the worker that popped a task must do with it.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Start {
+#[must_use = "the popper owns the future now: it must poll it or cancel it"]
+pub enum OnStart {
     /// SCHEDULED -> RUNNING: poll the future.
     Poll,
     /// SCHEDULED|CANCELLED -> RUNNING|CANCELLED: drop the future, report cancellation.
     Cancel,
-    /// The runtime shut down while the task sat in a queue: nothing to do.
+    /// The task completed while it sat in a queue (the runtime shut down): nothing to do.
     Finished,
 }
 
 /// What the worker must do after a poll returned `Pending`.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Pending {
+#[must_use = "AfterPending::Reschedule means the caller alone must re-queue the task"]
+pub enum AfterPending {
     /// RUNNING -> IDLE: the future's wakers will bring it back.
     Idle,
     /// NOTIFIED -> SCHEDULED: woken during the poll; the worker re-queues it.
     Reschedule,
-    /// Aborted during the poll: the worker drops the future now.
+    /// Aborted during the poll: stays RUNNING|CANCELLED, the worker drops the future now.
     Cancel,
 }
 
@@ -89,13 +102,14 @@ impl State {
     }
 
     /// Any thread: record a wake.
-    pub fn wake(&self) -> Wake {
+    pub fn wake(&self) -> OnWake {
         let mut current = self.0.load(Acquire);
         loop {
             let (next, action) = match current & LIFECYCLE {
-                IDLE => (current | SCHEDULED, Wake::Schedule), // IDLE --> SCHEDULED: we push it
-                RUNNING => ((current & !LIFECYCLE) | NOTIFIED, Wake::Nothing), // RUNNING --> NOTIFIED
-                _ => return Wake::Nothing, // SCHEDULED, NOTIFIED, COMPLETE: the wake is already covered
+                IDLE => (current | SCHEDULED, OnWake::Schedule), // IDLE --> SCHEDULED: we push it
+                RUNNING => ((current & !LIFECYCLE) | NOTIFIED, OnWake::Covered), // RUNNING --> NOTIFIED
+                SCHEDULED | NOTIFIED | COMPLETE => return OnWake::Covered,
+                s => unreachable!("no lifecycle state {s:#b}"),
             };
             match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {
                 Ok(_) => return action,
@@ -105,33 +119,33 @@ impl State {
     }
 
     /// The worker that popped the task from a queue: take ownership of the future.
-    pub fn start(&self) -> Start {
+    pub fn start(&self) -> OnStart {
         let mut current = self.0.load(Acquire);
         loop {
             match current & LIFECYCLE {
                 SCHEDULED => {}
-                COMPLETE => return Start::Finished, // shut down while queued
+                COMPLETE => return OnStart::Finished,
                 s => unreachable!("a queued task must be SCHEDULED, found state {s:#b}"),
             }
             let next = (current & !LIFECYCLE) | RUNNING; // SCHEDULED --> RUNNING: we own the future now
             match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {
-                Ok(_) if current & CANCELLED != 0 => return Start::Cancel,
-                Ok(_) => return Start::Poll,
+                Ok(_) if current & CANCELLED != 0 => return OnStart::Cancel,
+                Ok(_) => return OnStart::Poll,
                 Err(actual) => current = actual,
             }
         }
     }
 
     /// The polling worker, after `poll` returned `Pending`.
-    pub fn after_pending(&self) -> Pending {
+    pub fn after_pending(&self) -> AfterPending {
         let mut current = self.0.load(Acquire);
         loop {
             if current & CANCELLED != 0 {
-                return Pending::Cancel; // stays RUNNING: we still own the future and drop it
+                return AfterPending::Cancel; // stays RUNNING|CANCELLED: we still own the future
             }
             let (next, outcome) = match current & LIFECYCLE {
-                RUNNING => (IDLE, Pending::Idle),             // RUNNING --> IDLE
-                NOTIFIED => (SCHEDULED, Pending::Reschedule), // NOTIFIED --> SCHEDULED: we re-queue it
+                RUNNING => (IDLE, AfterPending::Idle), // RUNNING --> IDLE
+                NOTIFIED => (SCHEDULED, AfterPending::Reschedule), // NOTIFIED --> SCHEDULED: we re-queue it
                 s => unreachable!("a task being polled must be RUNNING or NOTIFIED, found {s:#b}"),
             };
             match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {
@@ -141,32 +155,29 @@ impl State {
         }
     }
 
-    /// The owner of the future, once it is gone (finished, panicked, cancelled or shut
-    /// down): move to COMPLETE. Returns `false` if the task was already complete.
-    pub fn complete(&self) -> bool {
-        self.0.swap(COMPLETE, AcqRel) & LIFECYCLE != COMPLETE
+    /// The owner of the future, once the future is gone (finished, panicked, cancelled
+    /// or shut down): any state --> COMPLETE. Called exactly once per task, by the one
+    /// completion path (`header.rs`).
+    pub fn complete(&self) {
+        let previous = self.0.swap(COMPLETE, AcqRel);
+        debug_assert_ne!(previous & LIFECYCLE, COMPLETE, "a task completes once");
     }
 
     /// `JoinHandle::abort`: request cancellation.
-    pub fn abort(&self) -> Wake {
+    pub fn abort(&self) -> OnWake {
         let mut current = self.0.load(Acquire);
         loop {
             let (next, action) = match current & LIFECYCLE {
-                COMPLETE => return Wake::Nothing, // too late: the output is kept
-                _ if current & CANCELLED != 0 => return Wake::Nothing, // already requested
-                IDLE => (SCHEDULED | CANCELLED, Wake::Schedule), // IDLE --> SCHEDULED|CANCELLED: a worker will drop it
-                _ => (current | CANCELLED, Wake::Nothing), // its current owner will see the flag
+                COMPLETE => return OnWake::Covered, // too late: the output is kept
+                _ if current & CANCELLED != 0 => return OnWake::Covered, // already requested
+                IDLE => (SCHEDULED | CANCELLED, OnWake::Schedule), // IDLE --> SCHEDULED|CANCELLED: a worker drops it
+                _ => (current | CANCELLED, OnWake::Covered), // its current owner will see the flag
             };
             match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {
                 Ok(_) => return action,
                 Err(actual) => current = actual,
             }
         }
-    }
-
-    /// Whether the task reached COMPLETE.
-    pub fn is_complete(&self) -> bool {
-        self.0.load(Acquire) & LIFECYCLE == COMPLETE
     }
 }
 
@@ -177,38 +188,42 @@ mod tests {
     #[test]
     fn wake_while_running_is_turned_into_one_reschedule() {
         let s = State::new_scheduled();
-        assert_eq!(s.start(), Start::Poll);
-        assert_eq!(s.wake(), Wake::Nothing);
-        assert_eq!(s.wake(), Wake::Nothing);
-        assert_eq!(s.after_pending(), Pending::Reschedule);
-        assert_eq!(s.wake(), Wake::Nothing, "already scheduled");
-        assert_eq!(s.start(), Start::Poll);
-        assert_eq!(s.after_pending(), Pending::Idle);
-        assert_eq!(s.wake(), Wake::Schedule);
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.wake(), OnWake::Covered);
+        assert_eq!(s.wake(), OnWake::Covered);
+        assert_eq!(s.after_pending(), AfterPending::Reschedule);
+        assert_eq!(s.wake(), OnWake::Covered, "already scheduled");
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.after_pending(), AfterPending::Idle);
+        assert_eq!(s.wake(), OnWake::Schedule);
     }
 
     #[test]
     fn abort_of_an_idle_task_schedules_its_cancellation() {
         let s = State::new_scheduled();
-        assert_eq!(s.start(), Start::Poll);
-        assert_eq!(s.after_pending(), Pending::Idle);
-        assert_eq!(s.abort(), Wake::Schedule);
-        assert_eq!(s.abort(), Wake::Nothing);
-        assert_eq!(s.wake(), Wake::Nothing);
-        assert_eq!(s.start(), Start::Cancel);
-        assert!(s.complete());
-        assert!(s.is_complete());
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.after_pending(), AfterPending::Idle);
+        assert_eq!(s.abort(), OnWake::Schedule);
+        assert_eq!(s.abort(), OnWake::Covered);
+        assert_eq!(s.wake(), OnWake::Covered);
+        assert_eq!(s.start(), OnStart::Cancel);
+        s.complete();
+        assert_eq!(s.wake(), OnWake::Covered);
     }
 
     #[test]
     fn abort_during_poll_cancels_after_it_and_abort_after_completion_does_nothing() {
         let s = State::new_scheduled();
-        assert_eq!(s.start(), Start::Poll);
-        assert_eq!(s.abort(), Wake::Nothing);
-        assert_eq!(s.after_pending(), Pending::Cancel);
-        assert!(s.complete());
-        assert!(!s.complete(), "completing twice is reported");
-        assert_eq!(s.abort(), Wake::Nothing);
-        assert_eq!(s.wake(), Wake::Nothing);
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.abort(), OnWake::Covered);
+        assert_eq!(s.after_pending(), AfterPending::Cancel);
+        s.complete();
+        assert_eq!(s.abort(), OnWake::Covered);
+        assert_eq!(s.wake(), OnWake::Covered);
+        assert_eq!(
+            s.start(),
+            OnStart::Finished,
+            "a completed task popped late is skipped"
+        );
     }
 }

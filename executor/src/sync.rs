@@ -72,22 +72,22 @@ impl LeakTracker {
 /// instead of sitting in a dead queue forever.
 pub(crate) mod channel {
     #[cfg(not(loom))]
-    pub(crate) use crossbeam_real::Channel;
+    pub(crate) use crossbeam_real::Injector;
     #[cfg(loom)]
-    pub(crate) use loom_stand_in::Channel;
+    pub(crate) use loom_stand_in::Injector;
 
     #[cfg(not(loom))]
     mod crossbeam_real {
         use super::super::{AtomicBool, Ordering::SeqCst};
 
         #[derive(Debug)]
-        pub(crate) struct Channel<T> {
+        pub(crate) struct Injector<T> {
             tx: crossbeam_channel::Sender<T>,
             rx: crossbeam_channel::Receiver<T>,
             closed: AtomicBool,
         }
 
-        impl<T> Channel<T> {
+        impl<T> Injector<T> {
             pub(crate) fn new() -> Self {
                 let (tx, rx) = crossbeam_channel::unbounded();
                 Self {
@@ -145,11 +145,11 @@ pub(crate) mod channel {
         }
 
         #[derive(Debug)]
-        pub(crate) struct Channel<T> {
+        pub(crate) struct Injector<T> {
             state: Mutex<State<T>>,
         }
 
-        impl<T> Channel<T> {
+        impl<T> Injector<T> {
             pub(crate) fn new() -> Self {
                 Self {
                     state: Mutex::new(State {

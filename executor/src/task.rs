@@ -1,19 +1,23 @@
-//! Tasks: spawning, joining, yielding — and what a task is inside: one spawned future,
-//! its state, its output slot, and the waker that is the task itself.
+//! A spawned task: one future, its [`Header`], and the waker that is the task itself —
+//! and [`Schedule`], the one thing a task knows about whoever runs it.
 //!
 //! Lesson: a `Waker` is nothing but a pointer back to the task plus "push me onto a run
-//! queue". Here the task *is* its own waker (`Arc<Task<F>>` implements `ArcWake`), so
-//! waking never allocates.
+//! queue". Here the task *is* its own waker (`Arc<Task<F, S>>` implements `ArcWake`), so
+//! waking never allocates. *Which* queue is not the task's business: it hands itself to
+//! its scheduler `S` through the [`Schedule`] trait, so the same task runs on the
+//! multi-threaded scheduler today and on any other scheduler that implements the trait,
+//! without a change to this file. (async-task hands its task a `schedule` closure; tokio
+//! makes its task generic over a `Schedule` trait, as here.)
 //!
-//! Layout: two heap allocations per task. One `Arc<Task<F>>` holds the header (state,
-//! identity, scheduler, registry key), the output slot and the join waker; the future
-//! lives in its own `Pin<Box<F>>`. Why not put the future inside the `Arc` too, as tokio
-//! does? Polling needs `Pin<&mut F>`, and from a `Mutex<F>` inside an `Arc` safe Rust can
-//! only hand out `&mut F`: pinning it in place would need `unsafe` (`Pin::new_unchecked`)
-//! and a proof that it never moves. Boxing it gives a pin for free. That is exactly the
-//! kind of thing `unsafe` buys a runtime like tokio: one allocation fewer per task.
+//! Layout: two heap allocations per task. One `Arc<Task<F, S>>` holds the header (state,
+//! identity, output slot), the scheduler and the registry key; the future lives in its
+//! own `Pin<Box<F>>`. Why not put the future inside the `Arc` too, as tokio does? Polling
+//! needs `Pin<&mut F>`, and from a `Mutex<F>` inside an `Arc` safe Rust can only hand out
+//! `&mut F`: pinning it in place would need `unsafe` (`Pin::new_unchecked`) and a proof
+//! that it never moves. Boxing it gives a pin for free. That is exactly the kind of thing
+//! `unsafe` buys a runtime like tokio: one allocation fewer per task.
 //!
-//! The same `Arc` is seen three ways: as `Arc<Task<F>>` (the waker), as
+//! The same `Arc` is seen three ways: as `Arc<Task<F, S>>` (the waker), as
 //! `Arc<dyn Runnable>` (in run queues and the registry) and as `Arc<dyn Join<T>>` (in the
 //! `JoinHandle`). The future's mutex is never contended: the state machine in
 //! [`state`](crate::state) guarantees that one thread at a time owns the future.
@@ -27,30 +31,47 @@ use std::{
 
 use futures_task::{waker_ref, ArcWake};
 
-pub use crate::join::{JoinError, JoinHandle};
-pub use crate::spawn::{spawn, spawn_local, Builder};
-pub use crate::yield_now::{yield_now, YieldNow};
-
 use crate::{
-    join::{Join, JoinSlot},
+    header::{Header, Outcome},
+    join::{Join, JoinError},
     meta::TaskMeta,
-    panic::drop_catching,
-    scheduler::{self, Scheduler},
-    state::{self, State},
+    panic::PanicHook,
+    state::{AfterPending, OnStart, OnWake},
     sync::{lock, Arc, LeakTracker, Mutex},
-    worker,
 };
 
-/// A task as the run queues see it, whatever its future's type.
+/// What a task needs from whoever runs it.
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// The task just moved to SCHEDULED (a wake, an abort, a reschedule after a poll):
+    /// put it in a run queue. Called exactly once per such transition.
+    fn schedule(&self, task: Arc<dyn Runnable>);
+    /// The task is over: take it off the books. `key` is the registry key it was built
+    /// with (`None` if it was spawned after shutdown and never registered).
+    fn release(&self, key: Option<usize>);
+    /// Where panics go that no `JoinHandle` can observe.
+    fn panic_hook(&self) -> &PanicHook;
+}
+
+/// What the thread that ran a task must do with it afterwards.
+#[must_use = "a task woken during its own poll is lost unless the caller re-queues it"]
+pub(crate) enum AfterRun {
+    /// Nothing: it waits for a wake, or it is finished.
+    Done,
+    /// It was woken during its poll (NOTIFIED --> SCHEDULED): the caller re-queues it, at
+    /// the back of its own queue. Handing the task back, rather than calling `schedule`
+    /// from inside the task, costs no reference-count traffic on the hottest path there
+    /// is (`yield_now`), and the worker needs no thread-local lookup to find its queue.
+    Reschedule(Arc<dyn Runnable>),
+}
+
+/// A task as the run queues and the registry see it, whatever its future's type.
 pub(crate) trait Runnable: Send + Sync + 'static {
     /// Polls the task once (or cancels it). Called only by the thread that popped it.
-    fn run(self: Arc<Self>);
-    /// Shutdown: drop the future if it is still there and report cancellation.
+    fn run(self: Arc<Self>) -> AfterRun;
+    /// Shutdown: if the future is still there, drop it and finish the task as cancelled.
     fn shut_down(&self);
     /// Who this task is, for diagnostics.
     fn meta(&self) -> &TaskMeta;
-    /// The runtime this task belongs to.
-    fn scheduler(&self) -> &Arc<Scheduler>;
 }
 
 impl std::fmt::Debug for dyn Runnable {
@@ -59,35 +80,34 @@ impl std::fmt::Debug for dyn Runnable {
     }
 }
 
-pub(crate) struct Task<F: Future> {
-    state: State,
-    meta: TaskMeta,
-    scheduler: Arc<Scheduler>,
-    /// `None` for a task spawned after shutdown, which never enters the registry.
+/// A `Send` task, run by the scheduler `S`.
+pub(crate) struct Task<F: Future, S> {
+    header: Header<F::Output>,
+    scheduler: Arc<S>,
+    /// The scheduler's registry key (`None`: spawned after shutdown, never registered).
     registry_key: Option<usize>,
+    /// `None` once the future is gone (finished, cancelled or shut down).
     future: Mutex<Option<Pin<Box<F>>>>,
-    join: JoinSlot<F::Output>,
     _leak: LeakTracker,
 }
 
-impl<F> Task<F>
+impl<F, S> Task<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     pub(crate) fn new(
         future: F,
         meta: TaskMeta,
-        scheduler: Arc<Scheduler>,
+        scheduler: Arc<S>,
         registry_key: Option<usize>,
     ) -> Self {
         Task {
-            state: State::new_scheduled(),
-            meta,
+            header: Header::new(meta),
             scheduler,
             registry_key,
             future: Mutex::new(Some(Box::pin(future))),
-            join: JoinSlot::new(),
             _leak: LeakTracker::new(),
         }
     }
@@ -96,51 +116,37 @@ where
         self.registry_key
     }
 
-    /// The owner of the future, once the task is over: record the end, leave the
-    /// registry, then hand over the output (waking the `JoinHandle`).
-    fn finish(&self, output: Result<F::Output, JoinError>) {
-        self.state.complete();
-        if let Some(key) = self.registry_key {
-            self.scheduler.registry.remove(key);
-        }
-        // Counted before the handle can see the output, so that a snapshot taken after
-        // `.await` on the handle always includes this task.
-        worker::count(&self.scheduler, |c| &c.completed);
-        self.join.deliver(output, &self.scheduler.panic_hook);
-    }
-
-    /// Drops the future outside its lock. A `Drop` impl is user code and may panic:
-    /// the panic is returned so it can become the task's result instead of unwinding
-    /// through a worker.
-    fn drop_future(&self) -> Result<(), Box<dyn std::any::Any + Send>> {
+    /// The completion path (`header.rs`), with this task's future, scheduler and key.
+    fn complete(&self, outcome: Outcome<F::Output>) {
         let future = lock(&self.future).take(); // the guard is gone before the drop runs
-        drop_catching(future)
-    }
-
-    fn cancel(&self) {
-        let output = match self.drop_future() {
-            Ok(()) => Err(JoinError::cancelled(&self.meta)),
-            Err(panic) => Err(JoinError::panic(&self.meta, panic)),
-        };
-        self.finish(output);
+        self.header.complete(
+            future,
+            outcome,
+            || self.scheduler.release(self.registry_key),
+            self.scheduler.panic_hook(),
+        );
     }
 }
 
-impl<F> Runnable for Task<F>
+impl<F, S> Runnable for Task<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
-    fn run(self: Arc<Self>) {
-        match self.state.start() {
-            state::Start::Poll => {}
-            state::Start::Cancel => {
-                self.cancel();
-                return;
+    fn run(self: Arc<Self>) -> AfterRun {
+        match self.header.state.start() {
+            OnStart::Poll => {}
+            OnStart::Cancel => {
+                self.complete(Outcome::Cancelled);
+                return AfterRun::Done;
             }
-            state::Start::Finished => return, // shut down while it sat in a queue
+            OnStart::Finished => return AfterRun::Done, // shut down while it sat in a queue
         }
 
+        // `waker_ref` lends the task's own `Arc` as the waker without bumping its
+        // reference count: a poll costs no atomic increment and decrement, and only a
+        // future that keeps the waker (`clone`) pays for one.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
         let mut future = lock(&self.future);
@@ -150,86 +156,69 @@ where
         };
         drop(future);
 
-        let output = match polled {
-            Ok(Poll::Pending) => {
-                match self.state.after_pending() {
-                    state::Pending::Idle => {}
-                    state::Pending::Reschedule => {
-                        // Woken during its own poll: *we* re-queue it, behind the tasks
-                        // already waiting (that is what makes `yield_now` fair).
-                        scheduler::schedule(self);
-                    }
-                    state::Pending::Cancel => self.cancel(),
-                }
-                return;
-            }
-            Ok(Poll::Ready(output)) => Ok(output),
-            Err(panic) => Err(JoinError::panic(&self.meta, panic)),
-        };
-        let output = match (self.drop_future(), output) {
-            (Err(panic), Ok(_)) => Err(JoinError::panic(&self.meta, panic)),
-            (_, output) => output, // a panic in poll wins over one in drop
-        };
-        self.finish(output);
+        match polled {
+            Ok(Poll::Pending) => match self.header.state.after_pending() {
+                AfterPending::Idle => {}
+                // Woken during its own poll: the caller re-queues it, behind the tasks
+                // already waiting (that is what makes `yield_now` fair).
+                AfterPending::Reschedule => return AfterRun::Reschedule(self),
+                AfterPending::Cancel => self.complete(Outcome::Cancelled),
+            },
+            Ok(Poll::Ready(output)) => self.complete(Outcome::Ready(output)),
+            Err(panic) => self.complete(Outcome::Panicked(panic)),
+        }
+        AfterRun::Done
     }
 
     fn shut_down(&self) {
-        if self.state.complete() {
-            let _ = self.drop_future(); // nobody is left to hear about a panic in a drop at shutdown
-            self.join.deliver(
-                Err(JoinError::cancelled(&self.meta)),
-                &self.scheduler.panic_hook,
-            );
+        // Shutdown runs after every worker stopped: nobody else can own the future, and
+        // an empty slot means the task already completed.
+        if lock(&self.future).is_some() {
+            self.complete(Outcome::Cancelled);
         }
     }
 
     fn meta(&self) -> &TaskMeta {
-        &self.meta
-    }
-
-    fn scheduler(&self) -> &Arc<Scheduler> {
-        &self.scheduler
+        &self.header.meta
     }
 }
 
-impl<F> ArcWake for Task<F>
+impl<F, S> ArcWake for Task<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
-    fn wake(self: Arc<Self>) {
-        if self.state.wake() == state::Wake::Schedule {
-            scheduler::schedule(self);
-        }
-    }
-
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        if arc_self.state.wake() == state::Wake::Schedule {
-            scheduler::schedule(arc_self.clone());
+        if arc_self.header.state.wake() == OnWake::Schedule {
+            arc_self.scheduler.schedule(arc_self.clone());
         }
     }
 }
 
-impl<F> Join<F::Output> for Task<F>
+impl<F, S> Join<F::Output> for Task<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        self.join.poll(cx)
+        self.header.join.poll(cx)
     }
 
     fn abort(self: Arc<Self>) {
-        if self.state.abort() == state::Wake::Schedule {
-            scheduler::schedule(self);
+        if self.header.state.abort() == OnWake::Schedule {
+            self.scheduler.schedule(self.clone());
         }
     }
 
     fn is_finished(&self) -> bool {
-        self.state.is_complete()
+        self.header.join.is_ready()
     }
 
     fn detach(&self) {
-        self.join.detach(&self.scheduler.panic_hook);
+        self.header
+            .join
+            .detach(&self.header.meta, self.scheduler.panic_hook());
     }
 }

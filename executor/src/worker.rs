@@ -2,135 +2,63 @@
 //!
 //! Lesson: this loop *is* the executor. Everything else is bookkeeping around it.
 //!
-//! Each worker owns a plain `VecDeque` as its local queue. Wakes that happen on the
-//! worker (a task waking another, I/O events the worker itself saw in the driver) go
-//! there without any lock or atomic — the cheapest possible schedule. Three rules keep
-//! the other workers from starving or idling:
-//! * every [`INJECTOR_INTERVAL`] tasks the worker looks at the global injector first, so
-//!   remote wakes are never stuck behind a busy local queue;
-//! * a local queue that grows past [`LOCAL_CAPACITY`] spills its older half into the
-//!   injector, where idle workers can take it;
-//! * while another worker is idle, a worker that already has queued work hands the
-//!   older half of it to the injector (at least one task) and wakes that colleague —
-//!   work stealing turned around: the busy worker pushes instead of the idle one
-//!   stealing, because only the owner can touch a plain `VecDeque`.
+//! The worker pops from its own [`RunQueue`] and, every [`INJECTOR_INTERVAL`] tasks, from
+//! the global injector first, so that remote wakes are never stuck behind a busy local
+//! queue. When both are empty it parks: one worker of the runtime sleeps inside the
+//! `Driver` (the reactor's `epoll_wait`), the others on their own condvars.
 
-use std::{
-    cell::{Cell, RefCell},
-    collections::VecDeque,
-    rc::Rc,
-    time::Duration,
-};
+use std::time::Duration;
 
 use crate::{
     context::{self, Role},
     handle::Handle,
-    metrics::{add_owned, bump_owned, bump_shared, Counters},
+    metrics::bump_owned,
+    run_queue::RunQueue,
     scheduler::Scheduler,
     sync::{
-        thread_local, Arc,
+        Arc,
         Ordering::{AcqRel, Acquire, Release},
     },
-    task::Runnable,
+    task::{AfterRun, Runnable},
 };
 
-/// Look at the injector before the local queue once every this many tasks. A prime,
-/// so it does not fall into step with tasks that do periodic work (tokio uses 61 too).
+/// Look at the injector before the local queue once every this many tasks. A prime, so
+/// it does not fall into step with tasks that do periodic work; tokio uses 61 too.
 const INJECTOR_INTERVAL: u32 = 61;
 
-/// The local queue's bound before it spills. Tiny under loom so models reach the spill.
-#[cfg(not(loom))]
-const LOCAL_CAPACITY: usize = 256;
-#[cfg(loom)]
-const LOCAL_CAPACITY: usize = 2;
-
-thread_local! {
-    // loom's thread_local! takes no `const {}` initializer.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
-}
-
 /// The state one worker thread keeps for itself.
-pub(crate) struct Worker {
+struct Worker {
     scheduler: Arc<Scheduler>,
-    index: usize,
-    local: RefCell<VecDeque<Arc<dyn Runnable>>>,
-    tick: Cell<u32>,
-    /// Inside the driver, dispatching events: still on the idle list, but not idle.
-    in_driver: Cell<bool>,
-}
-
-/// Runs `f` on this thread's worker if this thread is a worker of `scheduler`.
-///
-/// The scheduler comes as a raw pointer because it is only compared, never followed:
-/// that lets `push_local` name the task's scheduler while also moving the task.
-fn with_worker_of<R>(scheduler: *const Scheduler, f: impl FnOnce(&Worker) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|current| match &*current.borrow() {
-            Some(worker) if std::ptr::eq(&*worker.scheduler, scheduler) => Some(f(worker)),
-            _ => None,
-        })
-        // `try_with` fails while the thread is being torn down: then we are no worker.
-        .ok()
-        .flatten()
-}
-
-/// On a worker of the task's own runtime, queue it locally; otherwise give it back.
-pub(crate) fn push_local(task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable>> {
-    let scheduler: *const Scheduler = &**task.scheduler();
-    let mut task = Some(task);
-    with_worker_of(scheduler, |worker| {
-        worker.push(task.take().expect("taken only here"))
-    });
-    match task {
-        None => Ok(()),
-        Some(task) => Err(task),
-    }
-}
-
-/// Whether the current thread is one of `scheduler`'s workers.
-pub(crate) fn is_worker_of(scheduler: &Scheduler) -> bool {
-    with_worker_of(scheduler, |_| ()).is_some()
-}
-
-/// Bumps a counter of `scheduler`: the worker's own if called on one of its workers.
-pub(crate) fn count(scheduler: &Scheduler, which: impl Fn(&Counters) -> &crate::sync::Counter) {
-    let owned = with_worker_of(scheduler, |worker| {
-        bump_owned(which(&scheduler.counters[worker.index]))
-    });
-    if owned.is_none() {
-        bump_shared(which(&scheduler.external));
-    }
+    queue: std::rc::Rc<RunQueue>,
+    /// Tasks popped since the last look at the injector.
+    since_injector: std::cell::Cell<u32>,
 }
 
 /// The body of worker thread number `index`.
 pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
-    let worker = Rc::new(Worker {
-        scheduler,
-        index,
-        local: RefCell::new(VecDeque::new()),
-        tick: Cell::new(0),
-        in_driver: Cell::new(false),
-    });
     let _context = context::enter(Role::Worker, Some(context::CurrentHandle::Handle(handle)));
-    CURRENT.with(|current| *current.borrow_mut() = Some(worker.clone()));
+    let worker = Worker {
+        queue: RunQueue::install(scheduler.id(), index),
+        scheduler,
+        since_injector: std::cell::Cell::new(0),
+    };
     worker.run_loop();
-    CURRENT.with(|current| current.borrow_mut().take());
-    // Tasks still queued locally are only references; their futures are dropped by
-    // shutdown through the registry, on the thread that drops the runtime.
-    worker.local.borrow_mut().clear();
+    worker.queue.uninstall();
 }
 
 impl Worker {
-    fn counters(&self) -> &Counters {
-        &self.scheduler.counters[self.index]
+    fn counters(&self) -> &crate::metrics::Counters {
+        &self.scheduler.counters[self.queue.index]
     }
 
     fn run_loop(&self) {
         loop {
             if let Some(task) = self.next_task() {
                 bump_owned(&self.counters().polls);
-                task.run();
+                match task.run() {
+                    AfterRun::Done => {}
+                    AfterRun::Reschedule(task) => self.scheduler.push_local(&self.queue, task),
+                }
                 continue;
             }
             if self.scheduler.is_shutting_down() {
@@ -141,9 +69,9 @@ impl Worker {
     }
 
     fn next_task(&self) -> Option<Arc<dyn Runnable>> {
-        let tick = self.tick.get().wrapping_add(1);
-        self.tick.set(tick);
-        if tick % INJECTOR_INTERVAL == 0 {
+        let n = self.since_injector.get() + 1;
+        if n == INJECTOR_INTERVAL {
+            self.since_injector.set(0);
             if self.scheduler.is_shutting_down() {
                 return None;
             }
@@ -151,9 +79,10 @@ impl Worker {
             if let Some(task) = self.pull_injector() {
                 return Some(task);
             }
+        } else {
+            self.since_injector.set(n);
         }
-        let local = self.local.borrow_mut().pop_front();
-        local.or_else(|| self.pull_injector())
+        self.queue.pop().or_else(|| self.pull_injector())
     }
 
     fn pull_injector(&self) -> Option<Arc<dyn Runnable>> {
@@ -177,46 +106,18 @@ impl Worker {
         }
     }
 
-    fn push(&self, task: Arc<dyn Runnable>) {
-        let scheduler = &self.scheduler;
-        let mut local = self.local.borrow_mut();
-        let full = local.len() >= LOCAL_CAPACITY;
-        // While we dispatch I/O events from inside the driver we are on the idle list
-        // ourselves; do not count us as a colleague to hand work to.
-        let idle_colleagues = scheduler
-            .sleepers
-            .idle()
-            .saturating_sub(usize::from(self.in_driver.get()));
-        if full || (!local.is_empty() && idle_colleagues > 0) {
-            // Hand the older half (at least one task) to the injector, where an idle
-            // colleague takes it: a batch, so that it stays busy for a while instead
-            // of waking up for every single task.
-            let half = local.len().div_ceil(2);
-            for spilled in local.drain(..half) {
-                scheduler.injector.send(spilled);
-            }
-            local.push_back(task);
-            drop(local);
-            add_owned(&self.counters().remote_schedules, half as u64);
-            bump_owned(&self.counters().local_schedules);
-            scheduler.notify_one();
-        } else {
-            local.push_back(task);
-            bump_owned(&self.counters().local_schedules);
-        }
-    }
-
     fn park(&self) {
         let scheduler = &self.scheduler;
-        scheduler.sleepers.register(self.index);
+        let index = self.queue.index;
+        scheduler.sleepers.register(index);
         // Re-check after announcing ourselves: a push that did not see us in the idle
         // list is visible here (see `sleepers`).
         if !scheduler.injector.is_empty() || scheduler.is_shutting_down() {
-            scheduler.sleepers.unregister(self.index);
+            scheduler.sleepers.unregister(index);
             return;
         }
         bump_owned(&self.counters().parks);
-        let parker = &scheduler.parkers[self.index];
+        let parker = &scheduler.parkers[index];
         // One worker of this runtime sleeps in the driver, the others on their condvars:
         // an unpark then wakes one thread, not every thread in the reactor.
         let drives = scheduler.driver.is_some()
@@ -225,15 +126,15 @@ impl Worker {
                 .compare_exchange(false, true, AcqRel, Acquire)
                 .is_ok();
         if drives {
-            self.in_driver.set(true);
-            parker.park_in_driver(None);
-            self.in_driver.set(false);
+            self.queue.in_driver.set(true);
+            parker.park_in_driver();
+            self.queue.in_driver.set(false);
             scheduler.driving.store(false, Release);
         } else {
-            parker.park_timeout(None);
+            parker.park();
         }
-        scheduler.sleepers.unregister(self.index);
-        if drives && !self.local.borrow().is_empty() {
+        scheduler.sleepers.unregister(index);
+        if drives && !self.queue.is_empty() {
             // We leave the driver to run what it woke; let an idle colleague take over
             // watching for I/O meanwhile.
             scheduler.notify_one();

@@ -24,13 +24,13 @@ use std::{
 ///     let x = turtles_executor::spawn(async move {
 ///         for _ in 0..3 {
 ///             a.lock().unwrap().push('a');
-///             turtles_executor::task::yield_now().await;
+///             turtles_executor::yield_now().await;
 ///         }
 ///     });
 ///     let y = turtles_executor::spawn(async move {
 ///         for _ in 0..3 {
 ///             b.lock().unwrap().push('b');
-///             turtles_executor::task::yield_now().await;
+///             turtles_executor::yield_now().await;
 ///         }
 ///     });
 ///     x.await.unwrap();

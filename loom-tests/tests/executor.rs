@@ -1,5 +1,5 @@
 //! Loom models of the executor's protocols: task state, wakes, join, park, spill,
-//! shutdown, block_on. Each model names the DESIGN.md invariant it checks.
+//! shutdown, block_on. Each model names the invariant of ARCHITECTURE.md it checks.
 //!
 //! Bound: a preemption bound of 3 explores every interleaving in which the scheduler
 //! interrupts threads at most three times. Each race below needs one or two
@@ -23,7 +23,7 @@ use loom::{
     thread,
 };
 use turtles_executor::{
-    loom_exports::{State, Wake},
+    loom_exports::{OnWake, State},
     Runtime,
 };
 use turtles_loom_tests::helpers::{
@@ -47,7 +47,7 @@ fn invariant_1_two_concurrent_wakes_schedule_an_idle_task_once() {
             .map(|_| {
                 let (state, scheduled) = (state.clone(), scheduled.clone());
                 thread::spawn(move || {
-                    if state.wake() == Wake::Schedule {
+                    if state.wake() == OnWake::Schedule {
                         scheduled.fetch_add(1, SeqCst);
                     }
                 })

@@ -1,0 +1,93 @@
+//! What every task has, whoever runs it — its state, its identity, its output slot —
+//! and the one path by which every task ends.
+//!
+//! Lesson: a task ends in one of three ways (its future returned, panicked, or was
+//! cancelled), but there must be only one way to *finish* it, or the kinds of task drift
+//! apart. [`Header::complete`] is that way, for `Send` tasks, local tasks, aborts and
+//! shutdown alike, always in this order:
+//!
+//! 1. **the future is gone** — dropped outside every lock; its `Drop` is user code, and
+//!    a panic there is the task's panic (it turns an output or a cancellation into a
+//!    `JoinError::panic`);
+//! 2. **COMPLETE** — from now on every wake is a no-op;
+//! 3. **released** — the task leaves its runtime's books (registry, counters);
+//! 4. **handed over** — the output or the error goes to the `JoinHandle`, or, if the
+//!    handle is gone and it is a panic, to the unobserved-panic hook.
+//!
+//! Each step may run user code (a `Drop`, a `Waker`, a hook) and none of it may unwind
+//! out of here: that is invariant 6 of ARCHITECTURE.md.
+
+use std::any::Any;
+
+use crate::{
+    join::{JoinError, JoinSlot},
+    meta::TaskMeta,
+    panic::{drop_catching, report_unobserved, PanicHook},
+    state::State,
+};
+
+/// The part of a task that outlives its future.
+#[derive(Debug)]
+pub(crate) struct Header<T> {
+    pub(crate) state: State,
+    pub(crate) meta: TaskMeta,
+    pub(crate) join: JoinSlot<T>,
+}
+
+/// How the future ended, as the owner of the future saw it.
+pub(crate) enum Outcome<T> {
+    /// `poll` returned `Ready`.
+    Ready(T),
+    /// `poll` panicked.
+    Panicked(Box<dyn Any + Send>),
+    /// Aborted, or its runtime shut down: the future is dropped unfinished.
+    Cancelled,
+}
+
+impl<T> Header<T> {
+    pub(crate) fn new(meta: TaskMeta) -> Self {
+        Header {
+            state: State::new_scheduled(),
+            meta,
+            join: JoinSlot::new(),
+        }
+    }
+
+    /// The one completion path (see the module docs). Only the owner of the future
+    /// calls it, once: the thread that polled it last, or shutdown.
+    pub(crate) fn complete<F>(
+        &self,
+        future: F,
+        outcome: Outcome<T>,
+        release: impl FnOnce(),
+        hook: &PanicHook,
+    ) {
+        // 1. The future is gone.
+        let result = match (drop_catching(future), outcome) {
+            (Ok(()), Outcome::Ready(output)) => Ok(output),
+            (Ok(()), Outcome::Panicked(panic)) => Err(JoinError::panic(&self.meta, panic)),
+            (Ok(()), Outcome::Cancelled) => Err(JoinError::cancelled(&self.meta)),
+            (Err(in_drop), Outcome::Ready(output)) => {
+                // The output never reaches anyone; dropping it is user code too.
+                if let Err(also) = drop_catching(output) {
+                    report_unobserved(hook, &self.meta, &*also);
+                }
+                Err(JoinError::panic(&self.meta, in_drop))
+            }
+            (Err(in_drop), Outcome::Cancelled) => Err(JoinError::panic(&self.meta, in_drop)),
+            (Err(in_drop), Outcome::Panicked(panic)) => {
+                // Two panics, one JoinError: the poll's goes to the handle, the drop's
+                // to the hook, so that neither is lost.
+                report_unobserved(hook, &self.meta, &*in_drop);
+                Err(JoinError::panic(&self.meta, panic))
+            }
+        };
+        // 2. COMPLETE: stray wakes are no-ops from here on.
+        self.state.complete();
+        // 3. Released, before the handle can see the output: a metrics snapshot taken
+        //    after `.await` on the handle then always includes this task.
+        release();
+        // 4. Handed over.
+        self.join.deliver(result, &self.meta, hook);
+    }
+}

@@ -1,0 +1,128 @@
+//! A worker's own run queue, and the thread-local that tells a waker "you are on a
+//! worker of this task's runtime: push here".
+//!
+//! Lesson: the cheapest schedule is a push onto a plain `VecDeque` that only one thread
+//! ever touches — no lock, no atomic, warm caches. A wake that happens on a worker (a
+//! task waking another, an I/O event the worker itself saw in the driver) goes there.
+//! Two rules keep the other workers from starving or idling while one queue grows:
+//! * a queue past [`LOCAL_CAPACITY`] spills its older half into the injector, where
+//!   idle workers can take it;
+//! * while a colleague is idle, a push onto a non-empty queue hands the older half (at
+//!   least one task) to the injector and the caller wakes that colleague — work stealing
+//!   turned around: the busy worker pushes instead of the idle one stealing, because
+//!   only the owner can touch a plain `VecDeque`.
+//!
+//! This module knows nothing of the scheduler above it: the caller passes the injector
+//! and the number of idle colleagues, and acts on the [`Pushed`] it gets back.
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::VecDeque,
+    rc::Rc,
+};
+
+use crate::{
+    sync::{channel::Injector, thread_local, Arc},
+    task::Runnable,
+};
+
+/// The queue's bound before it spills. 256 is tokio's local queue size; tiny under loom
+/// so that models reach the spill.
+#[cfg(not(loom))]
+pub(crate) const LOCAL_CAPACITY: usize = 256;
+#[cfg(loom)]
+pub(crate) const LOCAL_CAPACITY: usize = 2;
+
+thread_local! {
+    // loom's thread_local! takes no `const {}` initializer.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: RefCell<Option<Rc<RunQueue>>> = RefCell::new(None);
+}
+
+/// One worker's queue, reachable from its thread only.
+#[derive(Debug)]
+pub(crate) struct RunQueue {
+    /// The runtime that owns this worker, by address: only compared, never followed.
+    owner: *const (),
+    /// The worker's index in its runtime (its parker, its counters).
+    pub(crate) index: usize,
+    tasks: RefCell<VecDeque<Arc<dyn Runnable>>>,
+    /// Inside the driver, dispatching events: still on the idle list, but not idle.
+    pub(crate) in_driver: Cell<bool>,
+}
+
+/// Where a push went.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "after a hand-off the caller must wake an idle colleague, or the tasks wait"]
+pub(crate) enum Pushed {
+    /// Onto the local queue.
+    Local,
+    /// Onto the local queue, after moving this many older tasks to the injector.
+    HandedOff(usize),
+}
+
+impl RunQueue {
+    /// Makes this thread a worker of the runtime at `owner` until [`uninstall`].
+    pub(crate) fn install(owner: *const (), index: usize) -> Rc<RunQueue> {
+        let queue = Rc::new(RunQueue {
+            owner,
+            index,
+            tasks: RefCell::new(VecDeque::new()),
+            in_driver: Cell::new(false),
+        });
+        CURRENT.with(|current| *current.borrow_mut() = Some(queue.clone()));
+        queue
+    }
+
+    /// The worker is leaving. Tasks still queued are only references: their futures are
+    /// dropped by shutdown, through the registry.
+    pub(crate) fn uninstall(&self) {
+        let _ = CURRENT.try_with(|current| current.borrow_mut().take());
+        self.tasks.borrow_mut().clear();
+    }
+
+    /// Queues `task` at the back. `idle_colleagues` is how many other workers of the
+    /// runtime are idle right now.
+    pub(crate) fn push(
+        &self,
+        task: Arc<dyn Runnable>,
+        injector: &Injector<Arc<dyn Runnable>>,
+        idle_colleagues: usize,
+    ) -> Pushed {
+        let mut tasks = self.tasks.borrow_mut();
+        let full = tasks.len() >= LOCAL_CAPACITY;
+        if full || (!tasks.is_empty() && idle_colleagues > 0) {
+            // The older half, as a batch: an idle colleague then stays busy for a while
+            // instead of waking up for every single task.
+            let half = tasks.len().div_ceil(2);
+            for spilled in tasks.drain(..half) {
+                injector.send(spilled);
+            }
+            tasks.push_back(task);
+            Pushed::HandedOff(half)
+        } else {
+            tasks.push_back(task);
+            Pushed::Local
+        }
+    }
+
+    pub(crate) fn pop(&self) -> Option<Arc<dyn Runnable>> {
+        self.tasks.borrow_mut().pop_front()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.borrow().is_empty()
+    }
+}
+
+/// Runs `f` on this thread's run queue if this thread is a worker of the runtime at `owner`.
+pub(crate) fn with_current<R>(owner: *const (), f: impl FnOnce(&RunQueue) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| match &*current.borrow() {
+            Some(queue) if std::ptr::eq(queue.owner, owner) => Some(f(queue)),
+            _ => None,
+        })
+        // `try_with` fails while the thread is being torn down: then we are no worker.
+        .ok()
+        .flatten()
+}
