@@ -225,9 +225,9 @@ pub mod shapes {
 
     /// Tasks spawned by `spawn_many`.
     pub const SPAWN: usize = 10_000;
-    /// Tasks in `yield_many`, and the yields each makes.
+    /// Tasks in `yield_many`.
     pub const YIELD_TASKS: usize = 200;
-    /// See [`YIELD_TASKS`].
+    /// Yields each of the [`YIELD_TASKS`] tasks makes in `yield_many`.
     pub const YIELDS: usize = 1_000;
     /// Pairs in `ping_pong`.
     pub const PINGS: usize = 1_000;

@@ -97,7 +97,17 @@ impl ReactorMetrics {
     ///
     /// # Examples
     ///
-    /// See [`ReactorMetrics`].
+    /// ```
+    /// use std::{future::Future, task::{Context, Waker}, time::Duration};
+    ///
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let before = reactor.metrics().timer_entries();
+    /// let mut nap = Box::pin(turtles_reactor::time::sleep(Duration::from_secs(60)));
+    /// let _ = nap.as_mut().poll(&mut Context::from_waker(Waker::noop())); // registers it
+    /// assert_eq!(reactor.metrics().timer_entries(), before + 1);
+    /// drop(nap);
+    /// assert_eq!(reactor.metrics().timer_entries(), before);
+    /// ```
     pub fn timer_entries(&self) -> usize {
         self.timer_entries
     }
@@ -105,7 +115,15 @@ impl ReactorMetrics {
     ///
     /// # Examples
     ///
-    /// See [`ReactorMetrics`].
+    /// ```
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let before = reactor.metrics().io_sources();
+    /// let std = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let listener = turtles_reactor::net::TcpListener::from_std(std).unwrap();
+    /// assert_eq!(reactor.metrics().io_sources(), before + 1);
+    /// drop(listener);
+    /// assert_eq!(reactor.metrics().io_sources(), before);
+    /// ```
     pub fn io_sources(&self) -> usize {
         self.io_sources
     }
@@ -113,7 +131,14 @@ impl ReactorMetrics {
     ///
     /// # Examples
     ///
-    /// See [`ReactorMetrics`].
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let before = reactor.metrics().turns();
+    /// reactor.park(reactor.token(), Some(Duration::ZERO)); // one look, no sleep
+    /// assert_eq!(reactor.metrics().turns(), before + 1);
+    /// ```
     pub fn turns(&self) -> u64 {
         self.turns
     }
@@ -121,7 +146,18 @@ impl ReactorMetrics {
     ///
     /// # Examples
     ///
-    /// See [`ReactorMetrics`].
+    /// ```
+    /// use turtles_reactor::net::UdpSocket;
+    ///
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let before = reactor.metrics().events();
+    /// turtles_reactor::drive(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.send_to(b"x", a.local_addr().unwrap()).await.unwrap();
+    ///     a.recv_from(&mut [0; 1]).await.unwrap();
+    /// });
+    /// assert!(reactor.metrics().events() > before, "readiness came as events");
+    /// ```
     pub fn events(&self) -> u64 {
         self.events
     }
@@ -253,7 +289,13 @@ impl Reactor {
     ///
     /// # Examples
     ///
-    /// See [`token`](Self::token).
+    /// ```
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let token = reactor.token();
+    /// let waker = std::thread::spawn(move || reactor.unpark());
+    /// reactor.park(token, None); // no timeout: returns once the other thread unparks
+    /// waker.join().unwrap();
+    /// ```
     pub fn park(&self, token: u64, timeout: Option<Duration>) {
         let give_up_at = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
@@ -297,7 +339,17 @@ impl Reactor {
     ///
     /// # Examples
     ///
-    /// See [`token`](Self::token).
+    /// ```
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let token = reactor.token();
+    /// let parked: Vec<_> = (0..2)
+    ///     .map(|_| std::thread::spawn(move || reactor.park(token, None)))
+    ///     .collect();
+    /// reactor.unpark(); // releases both, whether they poll, stand by, or have not parked yet
+    /// for thread in parked {
+    ///     thread.join().unwrap();
+    /// }
+    /// ```
     pub fn unpark(&self) {
         let mut standby = self.standby();
         standby.generation += 1;
@@ -373,7 +425,14 @@ impl Reactor {
     ///
     /// # Examples
     ///
-    /// See [`ReactorMetrics`].
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let snapshot = reactor.metrics();
+    /// reactor.park(reactor.token(), Some(Duration::ZERO)); // one more turn
+    /// assert_ne!(reactor.metrics(), snapshot, "a snapshot, not a live view");
+    /// ```
     pub fn metrics(&self) -> ReactorMetrics {
         ReactorMetrics {
             timer_entries: self.timers.len(),

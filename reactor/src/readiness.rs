@@ -22,9 +22,10 @@ use crate::sync::{
     Ordering::{AcqRel, Acquire},
 };
 
-/// Readiness bits, as reported by the OS.
+// Readiness bits, as reported by the OS.
+/// A read (or accept, or receive) may succeed without blocking.
 pub const READABLE: usize = 0b0_0001;
-/// See [`READABLE`].
+/// A write (or send) may succeed without blocking; a connect has finished.
 pub const WRITABLE: usize = 0b0_0010;
 /// The peer will send no more: reads return 0 from now on.
 pub const READ_CLOSED: usize = 0b0_0100;

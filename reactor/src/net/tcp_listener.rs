@@ -54,7 +54,17 @@ impl TcpListener {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`].
+    /// ```
+    /// use turtles_reactor::net::TcpListener;
+    ///
+    /// turtles_reactor::drive(async {
+    ///     let first = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let err = TcpListener::bind(first.local_addr()?).await.unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse, "one listener per port");
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         for_each_addr(addr, |addr| {
             let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
@@ -99,7 +109,19 @@ impl TcpListener {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`].
+    /// ```
+    /// use turtles_reactor::net::{TcpListener, TcpStream};
+    ///
+    /// turtles_reactor::drive(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, peer) = listener.accept().await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     assert_eq!(server.peer_addr()?, client.local_addr()?);
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -132,7 +154,13 @@ impl TcpListener {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`].
+    /// ```
+    /// turtles_reactor::drive(async {
+    ///     let listener = turtles_reactor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     assert!(addr.ip().is_loopback() && addr.port() != 0);
+    /// });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.io().local_addr()
     }

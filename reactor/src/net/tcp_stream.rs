@@ -21,7 +21,23 @@ use crate::{readiness::Direction, registration::Registration};
 ///
 /// # Examples
 ///
-/// See [`TcpListener`](super::TcpListener).
+/// ```
+/// use turtles_reactor::net::{TcpListener, TcpStream};
+///
+/// turtles_reactor::drive(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (mut server, _) = listener.accept().await?;
+///     client.write_all(b"ping").await?;
+///     let mut buf = [0; 4];
+///     server.read_exact(&mut buf).await?;
+///     server.write_all(&buf).await?; // echo it back
+///     client.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
 pub struct TcpStream {
     io: Registration<mio::net::TcpStream>,
 }
@@ -91,7 +107,26 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`](super::TcpListener).
+    /// ```
+    /// # use turtles_reactor::net::{TcpListener, TcpStream};
+    /// # turtles_reactor::drive(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut server, _) = listener.accept().await?;
+    /// client.write_all(b"hi").await?;
+    /// drop(client); // after the data, the server reads EOF
+    /// let (mut got, mut buf) = (Vec::new(), [0; 8]);
+    /// loop {
+    ///     match server.read(&mut buf).await? {
+    ///         0 => break,
+    ///         n => got.extend_from_slice(&buf[..n]),
+    ///     }
+    /// }
+    /// assert_eq!(got, b"hi");
+    /// # std::io::Result::Ok(())
+    /// # })
+    /// # .unwrap();
+    /// ```
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_read_priv(cx, buf)).await
     }
@@ -104,7 +139,23 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`](super::TcpListener).
+    /// ```
+    /// # use turtles_reactor::net::{TcpListener, TcpStream};
+    /// # turtles_reactor::drive(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut server, _) = listener.accept().await?;
+    /// client.write_all(b"hello").await?;
+    /// drop(client);
+    /// let mut buf = [0; 5];
+    /// server.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"hello");
+    /// let err = server.read_exact(&mut [0; 1]).await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    /// # std::io::Result::Ok(())
+    /// # })
+    /// # .unwrap();
+    /// ```
     pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.read(buf).await? {
@@ -123,7 +174,18 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`](super::TcpListener).
+    /// ```
+    /// # use turtles_reactor::net::{TcpListener, TcpStream};
+    /// # turtles_reactor::drive(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut server, _) = listener.accept().await?;
+    /// let n = client.write(b"hello").await?;
+    /// assert!(n > 0 && n <= 5, "some of the bytes, maybe not all");
+    /// # std::io::Result::Ok(())
+    /// # })
+    /// # .unwrap();
+    /// ```
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_write_priv(cx, buf)).await
     }
@@ -136,7 +198,20 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`](super::TcpListener).
+    /// ```
+    /// # use turtles_reactor::net::{TcpListener, TcpStream};
+    /// # turtles_reactor::drive(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut server, _) = listener.accept().await?;
+    /// client.write_all(b"hello").await?;
+    /// let mut buf = [0; 5];
+    /// server.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"hello");
+    /// # std::io::Result::Ok(())
+    /// # })
+    /// # .unwrap();
+    /// ```
     pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write(buf).await? {
@@ -195,7 +270,15 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`](super::TcpListener).
+    /// ```
+    /// # turtles_reactor::drive(async {
+    /// let listener = turtles_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = turtles_reactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// assert_eq!(client.peer_addr()?, listener.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// # })
+    /// # .unwrap();
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.io().peer_addr()
     }
@@ -208,7 +291,18 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`](super::TcpListener).
+    /// ```
+    /// # use turtles_reactor::net::{TcpListener, TcpStream};
+    /// # turtles_reactor::drive(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut server, _) = listener.accept().await?;
+    /// assert_eq!(client.local_addr()?, server.peer_addr()?);
+    /// assert_eq!(server.local_addr()?, listener.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// # })
+    /// # .unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.io().local_addr()
     }
@@ -241,7 +335,16 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`set_nodelay`](Self::set_nodelay).
+    /// ```
+    /// # turtles_reactor::drive(async {
+    /// # let l = turtles_reactor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let s = turtles_reactor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// s.set_nodelay(true).unwrap();
+    /// assert!(s.nodelay().unwrap());
+    /// s.set_nodelay(false).unwrap();
+    /// assert!(!s.nodelay().unwrap(), "Nagle is back on");
+    /// # });
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.io().nodelay()
     }

@@ -45,7 +45,12 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// turtles_reactor::drive(async {
+    ///     let socket = turtles_reactor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     assert_ne!(socket.local_addr().unwrap().port(), 0, "the OS picked a free port");
+    /// });
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         for_each_addr(addr, |addr| {
             Ok(UdpSocket {
@@ -62,7 +67,17 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// use turtles_reactor::net::UdpSocket;
+    ///
+    /// turtles_reactor::drive(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     assert_eq!(a.send_to(b"ping", b.local_addr()?).await?, 4);
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = for_each_addr(target, Ok)?;
         poll_fn(|cx| {
@@ -80,7 +95,20 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// use turtles_reactor::net::UdpSocket;
+    ///
+    /// turtles_reactor::drive(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"ping", b.local_addr()?).await?;
+    ///     let mut buf = [0; 16];
+    ///     let (n, from) = b.recv_from(&mut buf).await?;
+    ///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr()?));
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))).await
     }
@@ -119,7 +147,18 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`connect`](Self::connect).
+    /// ```
+    /// use turtles_reactor::net::UdpSocket;
+    ///
+    /// turtles_reactor::drive(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(b.local_addr()?).await?;
+    ///     assert_eq!(a.send(b"hi").await?, 2);
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf))).await
     }
@@ -132,7 +171,20 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`connect`](Self::connect).
+    /// ```
+    /// use turtles_reactor::net::UdpSocket;
+    ///
+    /// turtles_reactor::drive(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     b.connect(a.local_addr()?).await?;
+    ///     a.send_to(b"hi", b.local_addr()?).await?;
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(b.recv(&mut buf).await?, 2);
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))).await
     }
@@ -145,7 +197,13 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// turtles_reactor::drive(async {
+    ///     let socket = turtles_reactor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = socket.local_addr().unwrap();
+    ///     assert!(addr.ip().is_loopback());
+    /// });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.io().local_addr()
     }

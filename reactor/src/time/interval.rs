@@ -81,7 +81,17 @@ impl Interval {
     ///
     /// # Examples
     ///
-    /// See [`interval`].
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// turtles_reactor::drive(async {
+    ///     let mut every = turtles_reactor::time::interval(Duration::from_millis(5));
+    ///     let first = every.tick().await; // at once
+    ///     let second = every.tick().await;
+    ///     // The schedule, not the moment the task woke up.
+    ///     assert_eq!(second - first, Duration::from_millis(5));
+    /// });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }

@@ -1,0 +1,40 @@
+//! `JoinHandle::abort` before completion cancels the task and drops its future; after
+//! completion it keeps the output.
+
+mod common;
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering::SeqCst},
+        Arc,
+    },
+    thread,
+};
+
+use common::{runtime, DropCounter};
+
+#[test]
+fn abort_before_and_after_completion() {
+    let rt = runtime(2);
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let guard = DropCounter(dropped.clone());
+    let pending = rt.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    pending.abort();
+    let err = rt.block_on(pending).unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    assert_eq!(dropped.load(SeqCst), 1, "abort drops the future");
+
+    let done = rt.spawn(async { 9 });
+    while !done.is_finished() {
+        thread::yield_now();
+    }
+    done.abort();
+    assert_eq!(
+        rt.block_on(done).unwrap(),
+        9,
+        "abort after completion keeps the output"
+    );
+}
