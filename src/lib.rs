@@ -35,9 +35,10 @@
 //! ```
 //!
 //! The code lives in three crates: `turtles-executor` (tasks, queues, workers),
-//! `turtles-reactor` (mio, timers, sockets) and this facade, whose only code is the
-//! glue in `driver.rs` that lets an idle worker sleep in the reactor. Start reading
-//! at `ARCHITECTURE.md`.
+//! `turtles-reactor` (mio, timers, sockets) and this facade, which plugs the reactor into
+//! the executor (`driver.rs`), wraps the executor's `Runtime` and `Builder` so that every
+//! runtime and `block_on` drives the reactor (`runtime.rs`), and re-exports the rest.
+//! Start reading at `ARCHITECTURE.md`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]

@@ -16,12 +16,18 @@ and string literals are skipped, so doc links do not count.
 Usage: tools/import_graph.py [--quiet] [SRC_DIR ...]
   SRC_DIR   crate source directories (default: executor/src reactor/src src)
   --quiet   print only the cycles
-Exit status: 0 without cycles, 1 with any, 2 on a usage error. Python 3 stdlib only.
+The crate root's `mod` declarations are also checked to be in reading order: each
+module may use only modules declared above it, so `lib.rs` can say "read the files
+in the order they are declared" and stay true.
+
+Exit status: 0 without cycles or misordered declarations, 1 with any, 2 on a usage
+error. Python 3 stdlib only.
 """
 
 import argparse
 import heapq
 import os
+import re
 import sys
 from collections import deque
 
@@ -408,9 +414,35 @@ def plural(count, noun):
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def declaration_order(src):
+    """The modules in the order the crate root declares them (`mod x;`, `pub mod x;`)."""
+    for root in sorted(CRATE_ROOTS):
+        path = os.path.join(src, root)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                return re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", f.read(), re.M)
+    return []
+
+
+def misordered(src, edges, where):
+    """Uses of a module declared below the user in the crate root, as printable lines."""
+    order = declaration_order(src)
+    rank = {m: i for i, m in enumerate(order)}
+    bad = []
+    for a in order:
+        for b in sorted(edges.get(a, ())):
+            if b in rank and rank[b] > rank[a]:
+                bad.append(f"  {a} uses {b}, declared below it   [{where[(a, b)]}]")
+    return bad
+
+
 def report(src, quiet):
-    """Prints one crate's graph (or, quiet, only its cycles); True if it has any."""
+    """Prints one crate's graph (or, quiet, only its problems); True if it has any."""
     nodes, edges, where = crate_graph(src)
+    late = misordered(src, edges, where)
+    if late:
+        print(f"{src}: the crate root does not declare its modules in reading order")
+        print("\n".join(late))
     comps = tarjan(nodes, edges)
     cycles = [c for c in comps if len(c) > 1]
     in_cycle = {v for c in cycles for v in c}
@@ -439,7 +471,7 @@ def report(src, quiet):
             print(f"  {' -> '.join(loop)}   [{hops}]")
     if not quiet:
         print()
-    return bool(cycles)
+    return bool(cycles) or bool(late)
 
 
 def main():

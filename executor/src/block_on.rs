@@ -27,7 +27,10 @@ use crate::{
     local::{LocalSet, ReadyList},
     panic::default_panic_hook,
     park::{Driver, Parker},
-    sync::{Arc, AtomicBool, Ordering::AcqRel},
+    sync::{
+        Arc, AtomicBool,
+        Ordering::{AcqRel, Release},
+    },
 };
 
 /// Local tasks run between two looks at the main future: keeps it responsive. The same
@@ -43,9 +46,7 @@ struct MainWake {
 
 impl ArcWake for MainWake {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        arc_self
-            .woken
-            .store(true, std::sync::atomic::Ordering::Release);
+        arc_self.woken.store(true, Release);
         arc_self.parker.unpark();
     }
 }

@@ -79,27 +79,27 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
-mod block_on;
-mod context;
-mod handle;
-mod header;
-mod join;
-mod local;
+mod sync;
+mod state;
 mod meta;
-mod metrics;
 mod panic;
+mod metrics;
 mod park;
+mod sleepers;
+mod join;
+mod header;
+mod task;
 mod registry;
 mod run_queue;
-mod runtime;
 mod scheduler;
-mod sleepers;
-mod spawn;
-mod state;
-mod sync;
-mod task;
+mod handle;
+mod context;
 mod worker;
+mod local;
+mod block_on;
+mod spawn;
 mod yield_now;
+mod runtime;
 
 pub use block_on::{block_on, block_on_with};
 pub use context::CurrentHandle;

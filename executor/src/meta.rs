@@ -4,9 +4,9 @@
 //! `#[track_caller]`, so each task carries the `file:line:col` of the call that created
 //! it, and diagnostics (`JoinError`, `PanicReport`) can name it.
 
-use std::{fmt, panic::Location, sync::atomic::AtomicU64, sync::atomic::Ordering::Relaxed};
+use std::{fmt, panic::Location, sync::atomic::Ordering::Relaxed};
 
-use crate::sync::Arc;
+use crate::sync::{Arc, Counter};
 
 /// Identity of one task; cheap to clone into an error or a report.
 #[derive(Clone, Debug)]
@@ -18,9 +18,9 @@ pub(crate) struct TaskMeta {
 
 impl TaskMeta {
     pub(crate) fn new(name: Option<Arc<str>>, location: &'static Location<'static>) -> Self {
-        // Ids only need to be unique, not ordered with anything: a std atomic is enough
-        // even under loom.
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        // Ids only need to be unique, not ordered with anything: a plain counter (std
+        // even under loom, see `sync.rs`).
+        static NEXT_ID: Counter = Counter::new(1);
         TaskMeta {
             id: NEXT_ID.fetch_add(1, Relaxed),
             name,

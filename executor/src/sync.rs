@@ -2,19 +2,23 @@
 //!
 //! Under `--cfg loom` this module swaps in loom's mutexes, condvars, atomics, threads
 //! and thread-locals, so that the loom models in `loom-tests/` explore every
-//! interleaving of the real executor code, not of a copy of it. Nothing else in the
-//! crate names `std::sync` or `std::thread` directly.
+//! interleaving of the real executor code, not of a copy of it. Every primitive that
+//! takes part in a synchronisation protocol comes from here.
 //!
-//! Two deliberate exceptions, both written down here so nobody "fixes" them:
+//! What deliberately does not, written down here so nobody "fixes" it:
 //!
-//! * [`Arc`] is always `std::sync::Arc`. A task is shared as `Arc<Task<F>>` *and* as
+//! * [`Arc`] is always `std::sync::Arc`. A task is shared as `Arc<Task<F, S>>` *and* as
 //!   `Arc<dyn Runnable>`, and safe code can only make that unsizing coercion with the
 //!   standard `Arc` (loom's mock cannot be coerced). Wakers also need a standard `Arc`.
 //!   To keep loom's leak checker in the game, every task carries a [`LeakTracker`]: under
 //!   loom it is a loom `Arc<()>`, so a leaked task is a leaked loom object and fails the
 //!   model; otherwise it is a zero-sized nothing.
-//! * [`Counter`] (metrics) is always a std atomic: counters order nothing, and letting
-//!   loom branch on every `polls += 1` would only multiply the states it explores.
+//! * [`Counter`] (metrics, task ids in `meta.rs`) is always a std atomic: counters order
+//!   nothing, and letting loom branch on every `polls += 1` would only multiply the
+//!   states it explores.
+//! * `JoinError` keeps a panic payload in a `std::sync::Mutex` only to make it `Sync`;
+//!   it is never contended and guards no protocol.
+//! * `std::thread::available_parallelism` is a query, not a primitive.
 
 pub(crate) use std::sync::Arc;
 

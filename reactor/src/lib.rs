@@ -22,30 +22,32 @@
 //!
 //! # Map of the crate
 //!
+//! Files in reading order: each uses only files listed before it.
+//!
 //! | file | idea |
 //! |---|---|
-//! | `reactor.rs` | the mio `Poll`, who polls it, and the event → waker dispatch |
+//! | `sync.rs` | the sync primitives loom checks, swapped for loom's under `--cfg loom` |
 //! | `readiness.rs` | one source's readiness and wakers; the lost-event race, solved |
 //! | `sources.rs` | the token → source table, with generations against stale events |
-//! | `registration.rs` | a socket attached to the reactor; the try / `WouldBlock` / wait loop |
 //! | `timers.rs` | deadlines in order, each with a waker |
-//! | `time/` | `sleep`, `timeout`, `interval` |
+//! | `reactor.rs` | the mio `Poll`, who polls it, and the event → waker dispatch |
+//! | `registration.rs` | a socket attached to the reactor; the try / `WouldBlock` / wait loop |
 //! | `net/` | `TcpListener`, `TcpStream`, `UdpSocket` |
+//! | `time/` | `sleep`, `timeout`, `interval` |
 //! | `drive.rs` | the smallest event loop: one future, this thread, the reactor |
-//! | `sync.rs` | sync primitives, swapped for loom's under `--cfg loom` |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
-mod drive;
-pub mod net;
-mod reactor;
-mod readiness;
-mod registration;
-mod sources;
 mod sync;
-pub mod time;
+mod readiness;
+mod sources;
 mod timers;
+mod reactor;
+mod registration;
+pub mod net;
+pub mod time;
+mod drive;
 
 pub use drive::drive;
 pub use reactor::{Reactor, ReactorMetrics};

@@ -17,6 +17,9 @@
 //! One reactor per process (started lazily by [`Reactor::global`]) is what lets a
 //! socket or timer be created anywhere — in `main`, in a `block_on`, on any runtime —
 //! and simply attach here the first time it is polled.
+//!
+//! "epoll" throughout means whatever mio uses for the platform: epoll on Linux, kqueue
+//! on macOS and the BSDs. The protocol above does not depend on which.
 
 use std::{
     io,
@@ -48,7 +51,9 @@ const WAKE_TOKEN: Token = Token(usize::MAX);
 pub struct Reactor {
     /// Held by the one thread inside `epoll_wait`.
     poller: StdMutex<Poller>,
-    registry: mio::Registry,
+    /// mio's handle for (de)registering sockets (not to be confused with the executor's
+    /// task registry).
+    os_registry: mio::Registry,
     waker: mio::Waker,
     sources: Mutex<Sources>,
     timers: Timers,
@@ -179,15 +184,17 @@ impl Reactor {
     /// ```
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
-        let registry = poll.registry().try_clone()?;
-        let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
+        let os_registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(&os_registry, WAKE_TOKEN)?;
         Ok(Reactor {
             poller: StdMutex::new(Poller {
                 poll,
+                // Events collected per turn; more simply wait for the next turn. A guess,
+                // the size mio's examples and tokio use; no workload here has filled it.
                 events: Events::with_capacity(1024),
                 ready: Vec::new(),
             }),
-            registry,
+            os_registry,
             waker,
             sources: Mutex::new(Sources::default()),
             timers: Timers::new(),
@@ -248,7 +255,7 @@ impl Reactor {
     pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<(Token, Arc<Readiness>)> {
         let (token, readiness) = lock(&self.sources).insert();
         if let Err(e) =
-            self.registry
+            self.os_registry
                 .register(source, token, Interest::READABLE | Interest::WRITABLE)
         {
             lock(&self.sources).remove(token);
@@ -259,7 +266,7 @@ impl Reactor {
 
     /// Forgets a source; events already in flight for its token are dropped as stale.
     pub(crate) fn deregister(&self, source: &mut impl Source, token: Token) {
-        let _ = self.registry.deregister(source);
+        let _ = self.os_registry.deregister(source);
         let readiness = lock(&self.sources).remove(token);
         drop(readiness);
     }
@@ -282,7 +289,7 @@ impl Reactor {
         self.standby.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Blocks until I/O is ready, a timer is due, `timeout` passes, or [`unpark`] is
+    /// Blocks until I/O is ready, a timer is due, `max_wait` passes (`None`: no limit), or [`unpark`] is
     /// called after `token` was taken; wakes the wakers of everything that became ready.
     ///
     /// [`unpark`]: Self::unpark
@@ -296,13 +303,13 @@ impl Reactor {
     /// reactor.park(token, None); // no timeout: returns once the other thread unparks
     /// waker.join().unwrap();
     /// ```
-    pub fn park(&self, token: u64, timeout: Option<Duration>) {
-        let give_up_at = timeout.and_then(|t| Instant::now().checked_add(t));
+    pub fn park(&self, token: u64, max_wait: Option<Duration>) {
+        let give_up_at = max_wait.and_then(|t| Instant::now().checked_add(t));
         loop {
             match self.poller.try_lock() {
-                Ok(poller) => return self.poll_as_poller(poller, token, timeout),
+                Ok(poller) => return self.poll_as_poller(poller, token, max_wait),
                 Err(TryLockError::Poisoned(p)) => {
-                    return self.poll_as_poller(p.into_inner(), token, timeout)
+                    return self.poll_as_poller(p.into_inner(), token, max_wait)
                 }
                 Err(TryLockError::WouldBlock) => {}
             }
@@ -368,7 +375,7 @@ impl Reactor {
         &self,
         mut poller: std::sync::MutexGuard<'_, Poller>,
         token: u64,
-        timeout: Option<Duration>,
+        max_wait: Option<Duration>,
     ) {
         self.polling.store(true, SeqCst);
         let unparked = self.standby().generation != token;
@@ -377,7 +384,7 @@ impl Reactor {
             .timers
             .next_deadline()
             .map(|d| d.saturating_duration_since(now));
-        let timeout = match (unparked, timeout, until_timer) {
+        let timeout = match (unparked, max_wait, until_timer) {
             (true, _, _) => Some(Duration::ZERO), // still collect what is ready, but do not sleep
             (false, Some(a), Some(b)) => Some(a.min(b)),
             (false, a, b) => a.or(b),

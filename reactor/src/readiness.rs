@@ -4,7 +4,7 @@
 //! Lesson: "an I/O wait holds no thread". A task waiting for a socket is nothing but a
 //! `Waker` stored in this struct; no thread sleeps on its behalf.
 //!
-//! The race that makes or breaks a reactor (DESIGN.md invariant 5): a task reads,
+//! The race that makes or breaks a reactor (invariant 5 of ARCHITECTURE.md): a task reads,
 //! gets `WouldBlock`, and goes to store its waker — while, at that very moment, the
 //! kernel reports the socket readable. Two rules make sure that event is never lost:
 //!

@@ -5,6 +5,10 @@
 //! still be in flight — and must not wake the new one. So a token is a slab key plus a
 //! generation: `generation << 32 | key`. An event whose generation does not match the
 //! slot's current one is stale and dropped.
+//!
+//! Simplification: the token is a `usize`, so this layout assumes a 64-bit target (on
+//! 32 bits the generation would be shifted out entirely). turtles only builds for 64-bit
+//! Unix; a 32-bit port would split 16/16 or keep the generation beside the token.
 
 use mio::Token;
 use slab::Slab;
@@ -14,8 +18,9 @@ use crate::{readiness::Readiness, sync::Arc};
 const KEY_BITS: u32 = 32;
 const KEY_MASK: usize = (1 << KEY_BITS) - 1;
 
+/// One registered source: its readiness, and which generation of the slot it is.
 #[derive(Debug)]
-struct Entry {
+struct SourceSlot {
     generation: usize,
     readiness: Arc<Readiness>,
 }
@@ -23,7 +28,7 @@ struct Entry {
 /// Registered sources; the reactor keeps this behind a mutex.
 #[derive(Debug, Default)]
 pub struct Sources {
-    slab: Slab<Entry>,
+    slab: Slab<SourceSlot>,
     next_generation: usize,
 }
 
@@ -33,7 +38,7 @@ impl Sources {
         let generation = self.next_generation & (usize::MAX >> KEY_BITS);
         self.next_generation = self.next_generation.wrapping_add(1);
         let readiness = Arc::new(Readiness::new());
-        let key = self.slab.insert(Entry {
+        let key = self.slab.insert(SourceSlot {
             generation,
             readiness: readiness.clone(),
         });

@@ -1,7 +1,7 @@
 //! Networking: TCP and UDP sockets whose waits hold no thread.
 //!
-//! Lesson: every socket here is a non-blocking mio socket plus a
-//! [`Registration`](crate::registration) with the reactor. `read` tries the system
+//! Lesson: every socket here is a non-blocking mio socket plus a `Registration` with
+//! the reactor (`registration.rs`). `read` tries the system
 //! call; on `WouldBlock` it leaves its waker and returns `Pending`, and the task is
 //! only polled again once the kernel reports the socket readable.
 
