@@ -4,7 +4,7 @@
 //! A loom model runs the *same* code under every interleaving (up to a preemption
 //! bound), with loom's mutexes, atomics and threads swapped in through the `sync`
 //! modules of the executor and the reactor. Each model below is named after the
-//! invariant of DESIGN.md it checks.
+//! invariant of ARCHITECTURE.md it checks.
 //!
 //! Run them (they only exist under `--cfg loom`):
 //!
