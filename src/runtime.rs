@@ -41,7 +41,11 @@ impl Runtime {
     ///
     /// # Examples
     ///
-    /// See [`Runtime`].
+    /// ```
+    /// let rt = turtles::Runtime::new().unwrap();
+    /// assert!(rt.metrics().workers() >= 1); // one per available CPU
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Builder::new().build()
     }
@@ -66,7 +70,16 @@ impl Runtime {
     ///
     /// # Examples
     ///
-    /// See [`Runtime`].
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = turtles::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let out = rt.block_on(async {
+    ///     turtles::time::sleep(Duration::from_millis(1)).await; // timers work here too
+    ///     turtles::spawn(async { 20 }).await.unwrap() + 1 // spawns onto `rt`
+    /// });
+    /// assert_eq!((out, rt.metrics().spawned()), (21, 1));
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.inner.block_on(future)
@@ -146,7 +159,10 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Builder`].
+    /// ```
+    /// let rt = turtles::Builder::new().build().unwrap();
+    /// assert!(rt.metrics().workers() >= 1); // one per available CPU
+    /// ```
     pub fn new() -> Builder {
         Builder {
             inner: turtles_executor::Builder::new(),
@@ -171,7 +187,11 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Builder`].
+    /// ```
+    /// let rt = turtles::Runtime::builder().thread_name("web").worker_threads(1).build().unwrap();
+    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().unwrap().to_owned() }));
+    /// assert_eq!(name.unwrap(), "web-0");
+    /// ```
     pub fn thread_name(self, name: impl Into<String>) -> Builder {
         Builder {
             inner: self.inner.thread_name(name),
@@ -182,7 +202,19 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Builder`].
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let rt = turtles::Runtime::builder()
+    ///     .on_unobserved_panic(move |report| sink.lock().unwrap().push(report.message().to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// let task = rt.spawn(async { panic!("lost") });
+    /// while !task.is_finished() { std::thread::yield_now(); }
+    /// drop(task); // nobody can observe the panic any more: the hook gets it
+    /// assert_eq!(*seen.lock().unwrap(), ["lost"]);
+    /// ```
     pub fn on_unobserved_panic(
         self,
         hook: impl Fn(&PanicReport) + Send + Sync + 'static,
@@ -200,7 +232,16 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Builder`].
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = turtles::Builder::new().worker_threads(1).build().unwrap();
+    /// let task = rt.spawn(async {
+    ///     turtles::time::sleep(Duration::from_millis(1)).await; // the reactor is plugged in
+    ///     "woke"
+    /// });
+    /// assert_eq!(rt.block_on(task).unwrap(), "woke");
+    /// ```
     pub fn build(self) -> io::Result<Runtime> {
         Ok(Runtime {
             inner: self.inner.driver(reactor_driver()?).build()?,

@@ -303,7 +303,12 @@ impl JoinError {
     ///
     /// # Examples
     ///
-    /// See [`JoinError`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+    /// assert!(err.is_panic());
+    /// assert!(!err.is_cancelled());
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
@@ -312,7 +317,14 @@ impl JoinError {
     ///
     /// # Examples
     ///
-    /// See [`JoinHandle::abort`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// let err = rt.block_on(handle).unwrap_err();
+    /// assert!(err.is_cancelled());
+    /// assert!(!err.is_panic());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
@@ -326,7 +338,12 @@ impl JoinError {
     ///
     /// # Examples
     ///
-    /// See [`JoinError`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let err = rt.block_on(rt.spawn(async { std::panic::panic_any(7_u32) })).unwrap_err();
+    /// let payload = err.into_panic(); // or `std::panic::resume_unwind(payload)`
+    /// assert_eq!(*payload.downcast::<u32>().unwrap(), 7);
+    /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send> {
         self.try_into_panic().unwrap_or_else(|err| {
             panic!("JoinError::into_panic called on a cancellation ({err}); check is_panic() first")

@@ -102,7 +102,10 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.metrics().workers(), 3);
+    /// ```
     pub fn workers(&self) -> usize {
         self.workers
     }
@@ -111,7 +114,13 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let a = rt.spawn(async { 1 });
+    /// let b = rt.spawn(std::future::pending::<()>()); // counted even though it never finishes
+    /// assert_eq!(rt.metrics().spawned(), 2);
+    /// # drop((a, b));
+    /// ```
     pub fn spawned(&self) -> u64 {
         self.spawned
     }
@@ -120,7 +129,14 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// let aborted = rt.spawn(std::future::pending::<()>());
+    /// aborted.abort();
+    /// assert!(rt.block_on(aborted).unwrap_err().is_cancelled());
+    /// assert_eq!(rt.metrics().completed(), 2); // a cancellation counts as finishing
+    /// ```
     pub fn completed(&self) -> u64 {
         self.completed
     }
@@ -129,7 +145,14 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// // `yield_now` returns `Pending` once, so the task is polled at least twice.
+    /// rt.block_on(rt.spawn(turtles_executor::yield_now())).unwrap();
+    /// let m = rt.metrics();
+    /// assert!(m.polls() >= 2);
+    /// assert!(m.polls() >= m.completed());
+    /// ```
     pub fn polls(&self) -> u64 {
         self.polls
     }
@@ -138,7 +161,15 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let outer = rt.spawn(async {
+    ///     // Spawned on a worker thread: it goes to that worker's own queue.
+    ///     turtles_executor::spawn(async { 1 }).await.unwrap()
+    /// });
+    /// assert_eq!(rt.block_on(outer).unwrap(), 1);
+    /// assert!(rt.metrics().local_schedules() >= 1);
+    /// ```
     pub fn local_schedules(&self) -> u64 {
         self.local_schedules
     }
@@ -148,7 +179,13 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// // Spawned from this thread, which is no worker: it goes to the injector.
+    /// let task = rt.spawn(async { 1 });
+    /// assert!(rt.metrics().remote_schedules() >= 1);
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
     pub fn remote_schedules(&self) -> u64 {
         self.remote_schedules
     }
@@ -157,7 +194,15 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// // With nothing to do, the worker soon goes to sleep.
+    /// while rt.metrics().parks() == 0 {
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    /// }
+    /// // A spawn wakes it again.
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// ```
     pub fn parks(&self) -> u64 {
         self.parks
     }
@@ -166,7 +211,12 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// // Spawned from outside the runtime, the task waits in the injector until a worker takes it.
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// assert!(rt.metrics().injector_pulls() >= 1);
+    /// ```
     pub fn injector_pulls(&self) -> u64 {
         self.injector_pulls
     }
@@ -175,7 +225,14 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let forever = rt.spawn(std::future::pending::<()>());
+    /// assert_eq!(rt.metrics().live_tasks(), 1);
+    /// forever.abort();
+    /// let _ = rt.block_on(forever);
+    /// assert_eq!(rt.metrics().live_tasks(), 0);
+    /// ```
     pub fn live_tasks(&self) -> usize {
         self.live_tasks
     }
@@ -184,7 +241,12 @@ impl Metrics {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// // Every task that went through the injector has been taken out of it.
+    /// assert_eq!(rt.metrics().injector_depth(), 0);
+    /// ```
     pub fn injector_depth(&self) -> usize {
         self.injector_depth
     }

@@ -65,7 +65,19 @@ impl PanicReport {
     ///
     /// # Examples
     ///
-    /// See [`PanicReport`].
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .on_unobserved_panic(move |report| sink.lock().unwrap().push(report.task_name().map(str::to_owned)))
+    ///     .build()
+    ///     .unwrap();
+    /// let task = turtles_executor::TaskBuilder::new().name("doomed").spawn_on(async { panic!() }, &rt.handle());
+    /// while !task.is_finished() { std::thread::yield_now(); }
+    /// drop(task); // the panic is now unobservable, so it is reported right here
+    /// assert_eq!(*seen.lock().unwrap(), [Some("doomed".to_owned())]);
+    /// ```
     pub fn task_name(&self) -> Option<&str> {
         self.meta.name.as_deref()
     }
@@ -74,7 +86,20 @@ impl PanicReport {
     ///
     /// # Examples
     ///
-    /// See [`PanicReport`].
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .on_unobserved_panic(move |report| sink.lock().unwrap().push((report.task_id(), report.to_string())))
+    ///     .build()
+    ///     .unwrap();
+    /// let task = rt.spawn(async { panic!() });
+    /// while !task.is_finished() { std::thread::yield_now(); }
+    /// drop(task); // the panic is now unobservable, so it is reported right here
+    /// let (id, text) = seen.lock().unwrap()[0].clone();
+    /// assert!(text.starts_with(&format!("task #{id} ")));
+    /// ```
     pub fn task_id(&self) -> u64 {
         self.meta.id
     }
@@ -83,7 +108,19 @@ impl PanicReport {
     ///
     /// # Examples
     ///
-    /// See [`PanicReport`].
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .on_unobserved_panic(move |report| sink.lock().unwrap().push(report.location()))
+    ///     .build()
+    ///     .unwrap();
+    /// let task = rt.spawn(async { panic!() });
+    /// while !task.is_finished() { std::thread::yield_now(); }
+    /// drop(task); // the panic is now unobservable, so it is reported right here
+    /// assert_eq!(seen.lock().unwrap()[0].file(), file!()); // this very example
+    /// ```
     pub fn location(&self) -> &'static Location<'static> {
         self.meta.location
     }
@@ -92,7 +129,19 @@ impl PanicReport {
     ///
     /// # Examples
     ///
-    /// See [`PanicReport`].
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .on_unobserved_panic(move |report| sink.lock().unwrap().push(report.message().to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// let task = rt.spawn(async { panic!("disk {} is full", 3) });
+    /// while !task.is_finished() { std::thread::yield_now(); }
+    /// drop(task); // the panic is now unobservable, so it is reported right here
+    /// assert_eq!(*seen.lock().unwrap(), ["disk 3 is full"]);
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

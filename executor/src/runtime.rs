@@ -47,7 +47,11 @@ impl Runtime {
     ///
     /// # Examples
     ///
-    /// See [`Runtime`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// assert!(rt.metrics().workers() >= 1); // one per available CPU
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Builder::new().build()
     }
@@ -76,7 +80,15 @@ impl Runtime {
     ///
     /// # Examples
     ///
-    /// See [`Runtime`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let out = rt.block_on(async {
+    ///     // `spawn` inside `block_on` spawns onto `rt`.
+    ///     turtles_executor::spawn(async { 20 }).await.unwrap() + 1
+    /// });
+    /// assert_eq!(out, 21);
+    /// assert_eq!(rt.metrics().spawned(), 1);
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         block_on_with(
@@ -108,7 +120,12 @@ impl Runtime {
     ///
     /// # Examples
     ///
-    /// See [`Handle`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async { 7 })).join().unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 7);
+    /// ```
     pub fn handle(&self) -> Handle {
         self.handle.clone()
     }
@@ -117,7 +134,12 @@ impl Runtime {
     ///
     /// # Examples
     ///
-    /// See [`Metrics`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// let m = rt.metrics();
+    /// assert_eq!((m.workers(), m.spawned(), m.completed()), (1, 1, 1));
+    /// ```
     pub fn metrics(&self) -> Metrics {
         self.handle.metrics()
     }
@@ -189,7 +211,10 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Runtime::builder`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.metrics().workers(), 3);
+    /// ```
     pub fn worker_threads(mut self, n: usize) -> Builder {
         self.worker_threads = Some(n);
         self
@@ -214,7 +239,19 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`PanicReport`].
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .on_unobserved_panic(move |report| sink.lock().unwrap().push(report.message().to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// let task = rt.spawn(async { panic!("lost") });
+    /// while !task.is_finished() { std::thread::yield_now(); }
+    /// drop(task); // nobody can observe the panic any more: the hook gets it
+    /// assert_eq!(*seen.lock().unwrap(), ["lost"]);
+    /// ```
     pub fn on_unobserved_panic(
         mut self,
         hook: impl Fn(&PanicReport) + Send + Sync + 'static,
@@ -228,7 +265,20 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Driver`].
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// /// No I/O: sleeps at most a millisecond, so an `unpark` is never missed for long.
+    /// struct Nap;
+    /// impl turtles_executor::Driver for Nap {
+    ///     fn token(&self) -> u64 { 0 }
+    ///     fn park(&self, _: u64, max: Option<Duration>) {
+    ///         std::thread::sleep(max.map_or(Duration::from_millis(1), |m| m.min(Duration::from_millis(1))));
+    ///     }
+    ///     fn unpark(&self) {}
+    /// }
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).driver(Arc::new(Nap)).build().unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// ```
     pub fn driver(mut self, driver: Arc<dyn Driver>) -> Builder {
         self.driver = Some(driver);
         self
@@ -243,7 +293,12 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Runtime::builder`].
+    /// ```
+    /// let rt = turtles_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// let err = turtles_executor::Builder::new().worker_threads(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
     pub fn build(self) -> io::Result<Runtime> {
         let workers =
             match self.worker_threads {

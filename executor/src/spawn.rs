@@ -101,7 +101,12 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Builder`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let task = turtles_executor::TaskBuilder::new().spawn_on(async { panic!() }, &rt.handle());
+    /// let err = rt.block_on(task).unwrap_err();
+    /// assert!(err.to_string().starts_with("task #")); // unnamed: known by its id
+    /// ```
     pub fn new() -> Self {
         Builder::default()
     }
@@ -110,7 +115,12 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Builder`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let task = turtles_executor::TaskBuilder::new().name("fetch").spawn_on(async { panic!("timeout") }, &rt.handle());
+    /// let err = rt.block_on(task).unwrap_err();
+    /// assert!(err.to_string().starts_with("task 'fetch'"));
+    /// ```
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.into());
         self
@@ -120,7 +130,13 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// See [`Builder`].
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let sum = rt.block_on(async {
+    ///     turtles_executor::TaskBuilder::new().name("adder").spawn(async { 1 + 1 }).await.unwrap()
+    /// });
+    /// assert_eq!(sum, 2);
+    /// ```
     #[track_caller]
     pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
     where
