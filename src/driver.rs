@@ -7,7 +7,7 @@
 use std::{io, sync::Arc, time::Duration};
 
 use turtles_executor::Driver;
-use turtles_reactor::Reactor;
+use turtles_reactor::{AttachedDriver, Reactor};
 
 /// The process's reactor as an executor driver.
 #[derive(Debug)]
@@ -27,7 +27,9 @@ impl Driver for ReactorDriver {
     }
 }
 
-/// The driver every turtles runtime and `block_on` sleeps in.
-pub(crate) fn reactor_driver() -> io::Result<Arc<dyn Driver>> {
-    Ok(Arc::new(ReactorDriver(Reactor::global()?)))
+/// The driver every turtles runtime and `block_on` sleeps in, and the promise to drive
+/// it, which keeps the reactor's backup thread out of the way for as long as it is held.
+pub(crate) fn reactor_driver() -> io::Result<(Arc<dyn Driver>, AttachedDriver)> {
+    let reactor = Reactor::global()?;
+    Ok((Arc::new(ReactorDriver(reactor)), reactor.attach_driver()))
 }

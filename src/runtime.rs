@@ -9,6 +9,8 @@ use std::{fmt, future::Future, io, sync::OnceLock};
 
 use turtles_executor::{CurrentHandle, Handle, JoinHandle, Metrics, PanicReport};
 
+use turtles_reactor::AttachedDriver;
+
 use crate::driver::reactor_driver;
 
 /// A multi-threaded runtime whose idle workers drive the reactor.
@@ -29,7 +31,10 @@ use crate::driver::reactor_driver;
 /// assert_eq!(out, "slept");
 /// ```
 pub struct Runtime {
+    /// Declared first, so dropped first: the workers stop before the promise below ends.
     inner: turtles_executor::Runtime,
+    /// This runtime's idle workers drive the reactor (see the reactor's `backup.rs`).
+    _attached: AttachedDriver,
 }
 
 impl Runtime {
@@ -243,8 +248,10 @@ impl Builder {
     /// assert_eq!(rt.block_on(task).unwrap(), "woke");
     /// ```
     pub fn build(self) -> io::Result<Runtime> {
+        let (driver, attached) = reactor_driver()?;
         Ok(Runtime {
-            inner: self.inner.driver(reactor_driver()?).build()?,
+            inner: self.inner.driver(driver).build()?,
+            _attached: attached,
         })
     }
 }
@@ -293,7 +300,7 @@ fn default_handle() -> Handle {
 /// ```
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let driver = reactor_driver().unwrap_or_else(|e| panic!("{e}"));
+    let (driver, _attached) = reactor_driver().unwrap_or_else(|e| panic!("{e}"));
     turtles_executor::block_on_with(
         future,
         Some(CurrentHandle::Lazy(default_handle)),

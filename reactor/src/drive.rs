@@ -47,6 +47,8 @@ impl Wake for Woken {
 /// ```
 pub fn drive<F: Future>(future: F) -> F::Output {
     let reactor = Reactor::global().unwrap_or_else(|e| panic!("{e}"));
+    // This thread drives the reactor while it runs: the backup thread steps aside.
+    let _attached = reactor.attach_driver();
     let woken = Arc::new(Woken {
         flag: AtomicBool::new(true),
         reactor,

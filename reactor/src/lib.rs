@@ -27,9 +27,11 @@
 //! | file | idea |
 //! |---|---|
 //! | `sync.rs` | the sync primitives loom checks, swapped for loom's under `--cfg loom` |
+//! | `wake.rs` | waking a user's `Waker` without letting its panic take the reactor down |
 //! | `readiness.rs` | one source's readiness and wakers; the lost-event race, solved |
 //! | `sources.rs` | the token → source table, with generations against stale events |
 //! | `timers.rs` | deadlines in order, each with a waker |
+//! | `backup.rs` | the thread that drives the reactor when no turtles thread does |
 //! | `reactor.rs` | the mio `Poll`, who polls it, and the event → waker dispatch |
 //! | `registration.rs` | a socket attached to the reactor; the try / `WouldBlock` / wait loop |
 //! | `net/` | `TcpListener`, `TcpStream`, `UdpSocket` |
@@ -40,9 +42,11 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod sync;
+mod wake;
 mod readiness;
 mod sources;
 mod timers;
+mod backup;
 mod reactor;
 mod registration;
 pub mod net;
@@ -50,7 +54,7 @@ pub mod time;
 mod drive;
 
 pub use drive::drive;
-pub use reactor::{Reactor, ReactorMetrics};
+pub use reactor::{AttachedDriver, Reactor, ReactorMetrics};
 
 /// Internals that the loom models in `loom-tests/` check directly; only built under
 /// `--cfg loom`, so they are no part of the public API.

@@ -36,6 +36,7 @@ use std::{
 use mio::{event::Source, Events, Interest, Poll, Token};
 
 use crate::{
+    backup::Backup,
     readiness::{Readiness, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED},
     sources::Sources,
     sync::{lock, Arc, Mutex},
@@ -64,6 +65,8 @@ pub struct Reactor {
     polling: AtomicBool,
     turns: AtomicU64,
     events: AtomicU64,
+    /// Who drives this reactor; the thread that does when nobody else does.
+    backup: Backup,
 }
 
 #[derive(Debug, Default)]
@@ -203,6 +206,7 @@ impl Reactor {
             polling: AtomicBool::new(false),
             turns: AtomicU64::new(0),
             events: AtomicU64::new(0),
+            backup: Backup::default(),
         })
     }
 
@@ -210,8 +214,9 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// If it could not be started (the OS refused an epoll instance); every call then
-    /// returns that error again.
+    /// If it could not be started (the OS refused an epoll instance, for example for want
+    /// of file descriptors). The failure is not remembered: the next call tries again, so
+    /// a program that runs out of descriptors once recovers when they are free.
     ///
     /// # Examples
     ///
@@ -220,14 +225,22 @@ impl Reactor {
     /// assert!(std::ptr::eq(reactor, turtles_reactor::Reactor::global().unwrap()));
     /// ```
     pub fn global() -> io::Result<&'static Reactor> {
-        static GLOBAL: OnceLock<Result<Reactor, (io::ErrorKind, String)>> = OnceLock::new();
-        match GLOBAL.get_or_init(|| Reactor::new().map_err(|e| (e.kind(), e.to_string()))) {
-            Ok(reactor) => Ok(reactor),
-            Err((kind, message)) => Err(io::Error::new(
-                *kind,
-                format!("turtles could not start its reactor: {message}"),
-            )),
+        static GLOBAL: OnceLock<Reactor> = OnceLock::new();
+        if let Some(reactor) = GLOBAL.get() {
+            return Ok(reactor);
         }
+        // Not `get_or_init`: a failed start must not be cached. Two threads racing here
+        // may both build one; the loser's is dropped (its descriptors closed) unused.
+        let reactor = Reactor::new().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("turtles could not start its reactor: {e}"),
+            )
+        })?;
+        let _ = GLOBAL.set(reactor);
+        Ok(GLOBAL
+            .get()
+            .expect("set just above, by us or by a racing thread"))
     }
 
     /// The timer list.
@@ -238,11 +251,12 @@ impl Reactor {
     /// Adds a timer and, if it is the new earliest, interrupts the poller so that it
     /// re-plans its sleep.
     pub(crate) fn add_timer(
-        &self,
+        &'static self,
         deadline: Instant,
         waker: std::task::Waker,
     ) -> crate::timers::TimerKey {
         let (key, earliest) = self.timers.insert(deadline, waker);
+        self.ensure_driven();
         // The poller sets `polling` before it reads the next deadline: either it sees
         // our entry, or we see the flag and interrupt it.
         if earliest && self.polling.load(SeqCst) {
@@ -252,7 +266,11 @@ impl Reactor {
     }
 
     /// Registers a mio source for both directions.
-    pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<(Token, Arc<Readiness>)> {
+    pub(crate) fn register(
+        &'static self,
+        source: &mut impl Source,
+    ) -> io::Result<(Token, Arc<Readiness>)> {
+        self.ensure_driven();
         let (token, readiness) = lock(&self.sources).insert();
         if let Err(e) =
             self.os_registry
@@ -269,6 +287,40 @@ impl Reactor {
         let _ = self.os_registry.deregister(source);
         let readiness = lock(&self.sources).remove(token);
         drop(readiness);
+    }
+
+    /// Promises that the calling runtime (or `block_on`) drives this reactor — some thread
+    /// of it sleeps in [`park`](Self::park) when idle — until the returned value is
+    /// dropped. While anything is attached the backup thread stays out of the way; with
+    /// nothing attached, it drives the reactor so that timers and sockets polled by any
+    /// other executor still make progress.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = turtles_reactor::Reactor::global().unwrap();
+    /// let attached = reactor.attach_driver();
+    /// reactor.park(reactor.token(), Some(std::time::Duration::from_millis(1)));
+    /// drop(attached);
+    /// ```
+    pub fn attach_driver(&'static self) -> AttachedDriver {
+        self.backup.attach();
+        if self.backup.is_started() {
+            // The backup thread may be in epoll_wait: send it back to its condvar.
+            self.unpark();
+        }
+        AttachedDriver { reactor: self }
+    }
+
+    /// With nothing attached, makes sure the backup thread drives the reactor.
+    fn ensure_driven(&'static self) {
+        self.backup.start_if_needed(move || {
+            let token = self.token();
+            // Re-check after the token: an attach from now on unparks this park.
+            if self.backup.unattached() {
+                self.park(token, None);
+            }
+        });
     }
 
     /// A token for [`park`](Self::park), taken before announcing the sleep.
@@ -447,6 +499,19 @@ impl Reactor {
             turns: self.turns.load(Relaxed),
             events: self.events.load(Relaxed),
         }
+    }
+}
+
+/// A runtime's (or a `block_on`'s) promise to drive the reactor, from
+/// [`Reactor::attach_driver`]; dropping it withdraws the promise.
+#[derive(Debug)]
+pub struct AttachedDriver {
+    reactor: &'static Reactor,
+}
+
+impl Drop for AttachedDriver {
+    fn drop(&mut self) {
+        self.reactor.backup.detach();
     }
 }
 

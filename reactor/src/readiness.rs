@@ -17,9 +17,12 @@
 
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{
-    lock, AtomicUsize, Mutex,
-    Ordering::{AcqRel, Acquire},
+use crate::{
+    sync::{
+        lock, AtomicUsize, Mutex,
+        Ordering::{AcqRel, Acquire},
+    },
+    wake::wake_contained,
 };
 
 // Readiness bits, as reported by the OS.
@@ -46,6 +49,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// Who waits in this direction, for messages.
+    fn waiter(self) -> &'static str {
+        match self {
+            Direction::Read => "a socket reader",
+            Direction::Write => "a socket writer",
+        }
+    }
+
     /// The bits that end a wait in this direction: readiness, closure, or an error.
     fn mask(self) -> usize {
         match self {
@@ -98,7 +109,9 @@ impl Readiness {
             if bits & direction.mask() != 0 {
                 let waker = lock(slot).take();
                 if let Some(waker) = waker {
-                    waker.wake(); // outside the lock
+                    // Outside the lock, and contained: the other direction, and every
+                    // other source of this turn, are still woken.
+                    wake_contained(waker, direction.waiter());
                 }
             }
         }
@@ -109,13 +122,16 @@ impl Readiness {
         if let Some(event) = self.ready(direction) {
             return Poll::Ready(event);
         }
-        {
+        let replaced = {
             let mut slot = lock(self.slot(direction));
             match &*slot {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
+                Some(waker) if waker.will_wake(cx.waker()) => None,
+                _ => slot.replace(cx.waker().clone()),
             }
-        }
+        };
+        // A waker's `Drop` is user code: never under our lock. The old waker belonged to
+        // the task polling this socket, so a panic in it is that task's panic.
+        drop(replaced);
         // Rule 2: re-check after registering. An event that was set before our waker
         // was stored found no waker to wake; we must see it here instead.
         match self.ready(direction) {

@@ -15,7 +15,10 @@
 
 use std::{collections::BTreeMap, task::Waker, time::Instant};
 
-use crate::sync::{lock, Mutex};
+use crate::{
+    sync::{lock, Mutex},
+    wake::wake_contained,
+};
 
 /// Names one entry: its deadline and a unique id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -111,7 +114,9 @@ impl Timers {
         };
         let fired = due.len();
         for waker in due {
-            waker.wake(); // outside the lock: waking may run a whole task inline
+            // Outside the lock: waking may run a whole task inline. Contained: one
+            // panicking waker must not keep the others in this batch asleep.
+            wake_contained(waker, "a timer");
         }
         fired
     }
