@@ -8,7 +8,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::{AsyncReadExt, AsyncWriteExt};
 use turtles::{
     net::{TcpListener, TcpStream},
     time::sleep,

@@ -110,7 +110,7 @@ pub fn block_on_with<F: Future>(
         // Nothing ran. A wake that arrived after the checks above left the parker
         // UNPARKED, so this sleep returns at once instead of missing it.
         match parker.driver() {
-            Some(_) => parker.park_in_driver(),
+            Some(_) => parker.park_in_driver(None),
             None => parker.park(),
         }
     }

@@ -129,8 +129,9 @@ impl Parker {
         self.driver.as_ref()
     }
 
-    /// Sleeps inside the driver until an event, a timer, or `unpark`.
-    pub(crate) fn park_in_driver(&self) {
+    /// Sleeps inside the driver until an event, a timer, `unpark`, or `max_wait` passes
+    /// (`None`: no limit).
+    pub(crate) fn park_in_driver(&self, max_wait: Option<Duration>) {
         let driver = self
             .driver
             .as_ref()
@@ -144,7 +145,7 @@ impl Parker {
             self.state.swap(EMPTY, SeqCst); // UNPARKED --> EMPTY: the wake came first
             return;
         }
-        driver.park(token, None);
+        driver.park(token, max_wait);
         self.state.swap(EMPTY, SeqCst); // PARKED_DRIVER or UNPARKED --> EMPTY
     }
 

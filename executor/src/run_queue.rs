@@ -4,13 +4,18 @@
 //! Lesson: the cheapest schedule is a push onto a plain `VecDeque` that only one thread
 //! ever touches — no lock, no atomic, warm caches. A wake that happens on a worker (a
 //! task waking another, an I/O event the worker itself saw in the driver) goes there.
-//! Two rules keep the other workers from starving or idling while one queue grows:
+//! Three rules keep the other workers from starving or idling while one queue grows:
 //! * a queue past [`LOCAL_CAPACITY`] spills its older half into the injector, where
 //!   idle workers can take it;
 //! * while a colleague is idle, a push onto a non-empty queue hands the older half (at
 //!   least one task) to the injector and the caller wakes that colleague — work stealing
 //!   turned around: the busy worker pushes instead of the idle one stealing, because
-//!   only the owner can touch a plain `VecDeque`.
+//!   only the owner can touch a plain `VecDeque`;
+//! * a push onto an *empty* queue from inside a poll goes to the injector itself (when
+//!   the runtime has more than one worker): that poll may run for a long time, and a
+//!   task in the private queue would wait for all of it. In the injector the owner still
+//!   takes it first when its poll ends, but a colleague — idle, patrolling, or about to
+//!   park (parking re-checks the injector) — can take it meanwhile.
 //!
 //! This module knows nothing of the scheduler above it: the caller passes the injector
 //! and the number of idle colleagues, and acts on the [`Pushed`] it gets back.
@@ -49,6 +54,8 @@ pub(crate) struct RunQueue {
     tasks: RefCell<VecDeque<Arc<dyn Runnable>>>,
     /// Inside the driver, dispatching events: still on the idle list, but not idle.
     pub(crate) in_driver: Cell<bool>,
+    /// Inside a task's poll, which may run for any length of time.
+    pub(crate) polling: Cell<bool>,
 }
 
 /// Where a push went.
@@ -59,6 +66,8 @@ pub(crate) enum Pushed {
     Local,
     /// Onto the local queue, after moving this many older tasks to the injector.
     HandedOff(usize),
+    /// Into the injector itself (pushed from inside a poll onto an empty queue).
+    Injected,
 }
 
 impl RunQueue {
@@ -69,6 +78,7 @@ impl RunQueue {
             index,
             tasks: RefCell::new(VecDeque::new()),
             in_driver: Cell::new(false),
+            polling: Cell::new(false),
         });
         CURRENT.with(|current| *current.borrow_mut() = Some(queue.clone()));
         queue
@@ -81,15 +91,22 @@ impl RunQueue {
         self.tasks.borrow_mut().clear();
     }
 
-    /// Queues `task` at the back. `idle_colleagues` is how many other workers of the
-    /// runtime are idle right now.
+    /// Queues `task` at the back. `colleagues` is how many other workers the runtime
+    /// has, `idle_colleagues` how many of them are idle right now.
     pub(crate) fn push(
         &self,
         task: Arc<dyn Runnable>,
         injector: &Injector<Arc<dyn Runnable>>,
+        colleagues: usize,
         idle_colleagues: usize,
     ) -> Pushed {
         let mut tasks = self.tasks.borrow_mut();
+        // Outside a poll (a reschedule after one, events dispatched in the driver) the
+        // queue runs right away: only a push from inside a poll can be stranded.
+        if self.polling.get() && tasks.is_empty() && colleagues > 0 {
+            injector.send(task);
+            return Pushed::Injected;
+        }
         let full = tasks.len() >= LOCAL_CAPACITY;
         if full || (!tasks.is_empty() && idle_colleagues > 0) {
             // The older half, as a batch: an idle colleague then stays busy for a while

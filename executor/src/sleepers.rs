@@ -31,6 +31,13 @@ impl Sleepers {
     /// A worker is about to sleep. The caller must re-check for work afterwards.
     pub(crate) fn register(&self, worker: usize) {
         let mut idle = lock(&self.idle);
+        // A worker is on the list at most once, so the list never outgrows the workers:
+        // a double entry would mean a park that skipped `unregister`, and a later
+        // `notify_one` spent on a worker that is not asleep.
+        assert!(
+            !idle.contains(&worker) && idle.len() < idle.capacity(),
+            "worker {worker} registered as idle twice: {idle:?}"
+        );
         idle.push(worker);
         self.count.store(idle.len(), SeqCst);
         drop(idle);

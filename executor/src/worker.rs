@@ -14,11 +14,8 @@ use crate::{
     handle::Handle,
     metrics::bump_owned,
     run_queue::RunQueue,
-    scheduler::Scheduler,
-    sync::{
-        Arc,
-        Ordering::{AcqRel, Acquire, Release},
-    },
+    scheduler::{Scheduler, PATROL},
+    sync::{Arc, Ordering::Release},
     task::{AfterRun, Runnable},
 };
 
@@ -55,7 +52,10 @@ impl Worker {
         loop {
             if let Some(task) = self.next_task() {
                 bump_owned(&self.counters().polls);
-                match task.run() {
+                self.queue.polling.set(true);
+                let after = task.run();
+                self.queue.polling.set(false);
+                match after {
                     AfterRun::Done => {}
                     AfterRun::Reschedule(task) => self.scheduler.push_local(&self.queue, task),
                 }
@@ -93,16 +93,9 @@ impl Worker {
 
     /// A busy runtime still needs someone to look at I/O now and then.
     fn poll_driver_without_blocking(&self) {
-        let scheduler = &self.scheduler;
-        if let Some(driver) = &scheduler.driver {
-            if scheduler
-                .driving
-                .compare_exchange(false, true, AcqRel, Acquire)
-                .is_ok()
-            {
-                driver.park(driver.token(), Some(Duration::ZERO));
-                scheduler.driving.store(false, Release);
-            }
+        if let Some(role) = self.scheduler.take_driver_role() {
+            let driver = role.driver();
+            driver.park(driver.token(), Some(Duration::ZERO));
         }
     }
 
@@ -120,23 +113,29 @@ impl Worker {
         let parker = &scheduler.parkers[index];
         // One worker of this runtime sleeps in the driver, the others on their condvars:
         // an unpark then wakes one thread, not every thread in the reactor.
-        let drives = scheduler.driver.is_some()
-            && scheduler
-                .driving
-                .compare_exchange(false, true, AcqRel, Acquire)
-                .is_ok();
-        if drives {
-            self.queue.in_driver.set(true);
-            parker.park_in_driver();
-            self.queue.in_driver.set(false);
-            scheduler.driving.store(false, Release);
-        } else {
-            parker.park();
-        }
+        let drove = match scheduler.take_driver_role() {
+            Some(_role) => {
+                // A colleague is busy: patrol, so that a task it pushes to the injector
+                // (or one stranded behind its long poll) is found without a wake-up.
+                let patrol = scheduler.sleepers.idle() < scheduler.parkers.len();
+                scheduler.patrolling.store(patrol, Release);
+                self.queue.in_driver.set(true);
+                parker.park_in_driver(patrol.then_some(PATROL));
+                self.queue.in_driver.set(false);
+                scheduler.patrolling.store(false, Release);
+                true
+            } // the role is released here
+            None => {
+                parker.park();
+                false
+            }
+        };
         scheduler.sleepers.unregister(index);
-        if drives && !self.queue.is_empty() {
-            // We leave the driver to run what it woke; let an idle colleague take over
-            // watching for I/O meanwhile.
+        let found_work = !self.queue.is_empty() || !scheduler.injector.is_empty();
+        if drove && found_work {
+            // We leave the driver to run what it woke. Hand the role on: an idle
+            // colleague re-parks and takes it, so timers and I/O stay watched while we
+            // are busy — however long our next poll runs.
             scheduler.notify_one();
         }
     }
