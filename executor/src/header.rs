@@ -26,8 +26,10 @@ use crate::{
     state::State,
 };
 
-/// The part of a task that outlives its future.
+/// The part of a task that outlives its future. `repr(C)`: the state, touched by every
+/// poll and wake, first; the join slot, touched once, last (see `Task`'s layout note).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Header<T> {
     pub(crate) state: State,
     pub(crate) meta: TaskMeta,

@@ -11,11 +11,13 @@
 //!   least one task) to the injector and the caller wakes that colleague — work stealing
 //!   turned around: the busy worker pushes instead of the idle one stealing, because
 //!   only the owner can touch a plain `VecDeque`;
-//! * a push onto an *empty* queue from inside a poll goes to the injector itself (when
-//!   the runtime has more than one worker): that poll may run for a long time, and a
-//!   task in the private queue would wait for all of it. In the injector the owner still
-//!   takes it first when its poll ends, but a colleague — idle, patrolling, or about to
-//!   park (parking re-checks the injector) — can take it meanwhile.
+//! * a push from inside a poll (a spawn, a wake of another task) goes to the worker's
+//!   [`Inbox`] instead, a shared queue behind a mutex, because that poll may run for a
+//!   long time and a task in the private queue would wait for all of it. When the poll
+//!   returns, the worker moves its inbox into the private queue; while the poll runs, a
+//!   colleague with nothing to do (idle, patrolling, or about to park) may take from it.
+//!   Pushes outside a poll — the reschedule after a `yield_now`, events dispatched in
+//!   the driver — run right away anyway and stay lock-free.
 //!
 //! This module knows nothing of the scheduler above it: the caller passes the injector
 //! and the number of idle colleagues, and acts on the [`Pushed`] it gets back.
@@ -27,9 +29,13 @@ use std::{
 };
 
 use crate::{
-    sync::{channel::Injector, thread_local, Arc},
+    sync::{channel::Injector, lock, thread_local, Arc, Mutex},
     task::Runnable,
 };
+
+/// Tasks a worker pushed during its current poll, reachable by its colleagues. The lock
+/// is uncontended unless a colleague comes to take work while the poll runs long.
+pub(crate) type Inbox = Mutex<VecDeque<Arc<dyn Runnable>>>;
 
 /// The queue's bound before it spills. 256 is tokio's local queue size; tiny under loom
 /// so that models reach the spill.
@@ -56,6 +62,10 @@ pub(crate) struct RunQueue {
     pub(crate) in_driver: Cell<bool>,
     /// Inside a task's poll, which may run for any length of time.
     pub(crate) polling: Cell<bool>,
+    /// This poll pushed into the inbox: move it to the private queue when it returns.
+    inbox_used: Cell<bool>,
+    /// The inbox's buffer is swapped with this one to drain it: no allocation per poll.
+    spare: RefCell<VecDeque<Arc<dyn Runnable>>>,
 }
 
 /// Where a push went.
@@ -66,8 +76,8 @@ pub(crate) enum Pushed {
     Local,
     /// Onto the local queue, after moving this many older tasks to the injector.
     HandedOff(usize),
-    /// Into the injector itself (pushed from inside a poll onto an empty queue).
-    Injected,
+    /// Into the inbox (pushed from inside a poll, with colleagues to take it).
+    Inbox,
 }
 
 impl RunQueue {
@@ -79,6 +89,8 @@ impl RunQueue {
             tasks: RefCell::new(VecDeque::new()),
             in_driver: Cell::new(false),
             polling: Cell::new(false),
+            inbox_used: Cell::new(false),
+            spare: RefCell::new(VecDeque::new()),
         });
         CURRENT.with(|current| *current.borrow_mut() = Some(queue.clone()));
         queue
@@ -96,17 +108,17 @@ impl RunQueue {
     pub(crate) fn push(
         &self,
         task: Arc<dyn Runnable>,
-        injector: &Injector<Arc<dyn Runnable>>,
+        shared: (&Injector<Arc<dyn Runnable>>, &Inbox),
         colleagues: usize,
         idle_colleagues: usize,
     ) -> Pushed {
-        let mut tasks = self.tasks.borrow_mut();
-        // Outside a poll (a reschedule after one, events dispatched in the driver) the
-        // queue runs right away: only a push from inside a poll can be stranded.
-        if self.polling.get() && tasks.is_empty() && colleagues > 0 {
-            injector.send(task);
-            return Pushed::Injected;
+        let (injector, inbox) = shared;
+        if self.polling.get() && colleagues > 0 {
+            lock(inbox).push_back(task);
+            self.inbox_used.set(true);
+            return Pushed::Inbox;
         }
+        let mut tasks = self.tasks.borrow_mut();
         let full = tasks.len() >= LOCAL_CAPACITY;
         if full || (!tasks.is_empty() && idle_colleagues > 0) {
             // The older half, as a batch: an idle colleague then stays busy for a while
@@ -121,6 +133,20 @@ impl RunQueue {
             tasks.push_back(task);
             Pushed::Local
         }
+    }
+
+    /// After a poll: takes what the poll pushed into `inbox` (if anything), oldest first,
+    /// for the caller to queue privately.
+    pub(crate) fn take_inbox(
+        &self,
+        inbox: &Inbox,
+    ) -> Option<std::cell::RefMut<'_, VecDeque<Arc<dyn Runnable>>>> {
+        if !self.inbox_used.replace(false) {
+            return None;
+        }
+        let mut spare = self.spare.borrow_mut();
+        std::mem::swap(&mut *lock(inbox), &mut *spare);
+        Some(spare)
     }
 
     pub(crate) fn pop(&self) -> Option<Arc<dyn Runnable>> {

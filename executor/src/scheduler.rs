@@ -21,11 +21,11 @@ use crate::{
     panic::PanicHook,
     park::{Driver, Parker},
     registry::Registry,
-    run_queue::{self, Pushed},
+    run_queue::{self, Inbox, Pushed, RunQueue},
     sleepers::Sleepers,
     sync::{
         channel::Injector,
-        Arc, AtomicBool, Counter,
+        lock, Arc, AtomicBool, AtomicUsize, Counter, Mutex,
         Ordering::{AcqRel, Acquire, Release},
     },
     task::{Runnable, Schedule, Task},
@@ -37,6 +37,8 @@ pub(crate) struct Scheduler {
     pub(crate) sleepers: Sleepers,
     /// One per worker, indexed like the workers.
     pub(crate) parkers: Box<[Parker]>,
+    /// One per worker: what it pushed during its current poll (see `run_queue.rs`).
+    inboxes: Box<[Inbox]>,
     pub(crate) registry: Registry,
     pub(crate) panic_hook: PanicHook,
     /// One per worker (bumped only by its owner), plus `external` for everyone else.
@@ -46,9 +48,11 @@ pub(crate) struct Scheduler {
     /// At most one worker of this runtime sleeps in the driver; the others on condvars.
     /// Taken and released only through [`DriverRole`].
     driving: AtomicBool,
-    /// The driver's sleeper wakes every [`PATROL`] to look at the injector (because a
-    /// colleague was busy when it went to sleep), so a task pushed there is found
-    /// without waking anyone.
+    /// The index of the worker that took the driver role last.
+    driver_holder: AtomicUsize,
+    /// The driver's sleeper wakes every [`PATROL`] to look for work (because a colleague
+    /// was busy when it went to sleep), so a task stranded in a busy colleague's inbox is
+    /// found without waking anyone.
     pub(crate) patrolling: AtomicBool,
     shutdown: AtomicBool,
 }
@@ -95,12 +99,16 @@ impl Scheduler {
             injector: Injector::new(),
             sleepers: Sleepers::new(workers),
             parkers: (0..workers).map(|_| Parker::new(driver.clone())).collect(),
+            inboxes: (0..workers)
+                .map(|_| Mutex::new(Default::default()))
+                .collect(),
             registry: Registry::default(),
             panic_hook,
             counters: (0..workers).map(|_| Counters::default()).collect(),
             external: Counters::default(),
             driver,
             driving: AtomicBool::new(false),
+            driver_holder: AtomicUsize::new(0),
             patrolling: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
         }
@@ -117,7 +125,7 @@ impl Scheduler {
     }
 
     /// On one of our workers: its own queue, handing older tasks to an idle colleague.
-    pub(crate) fn push_local(&self, queue: &run_queue::RunQueue, task: Arc<dyn Runnable>) {
+    pub(crate) fn push_local(&self, queue: &RunQueue, task: Arc<dyn Runnable>) {
         // While the worker dispatches I/O events from inside the driver it is on the
         // idle list itself; it is no colleague to hand work to.
         let idle_colleagues = self
@@ -126,21 +134,51 @@ impl Scheduler {
             .saturating_sub(usize::from(queue.in_driver.get()));
         let counters = &self.counters[queue.index];
         let colleagues = self.parkers.len() - 1;
-        match queue.push(task, &self.injector, colleagues, idle_colleagues) {
-            Pushed::Local => bump_owned(&counters.local_schedules),
+        let shared = (&self.injector, &self.inboxes[queue.index]);
+        match queue.push(task, shared, colleagues, idle_colleagues) {
+            Pushed::Local | Pushed::Inbox => bump_owned(&counters.local_schedules),
             Pushed::HandedOff(n) => {
                 bump_owned(&counters.local_schedules);
                 add_owned(&counters.remote_schedules, n as u64);
                 self.notify_one();
             }
-            Pushed::Injected => {
-                bump_owned(&counters.remote_schedules);
-                // A patrolling driver finds it within PATROL, a parking colleague on its
-                // re-check; an idle one must be woken.
-                if idle_colleagues > 0 && !self.patrolling.load(Acquire) {
-                    self.notify_one();
-                }
+        }
+    }
+
+    /// After a poll on `queue`'s worker: what it pushed to its inbox goes to its private
+    /// queue, oldest first, under the usual rules (spill, hand-off).
+    pub(crate) fn drain_inbox(&self, queue: &RunQueue) {
+        if let Some(mut pushed) = queue.take_inbox(&self.inboxes[queue.index]) {
+            for task in pushed.drain(..) {
+                self.push_local(queue, task);
             }
+        }
+    }
+
+    /// For a worker with nothing to do: a task a colleague pushed during a poll that is
+    /// still running.
+    pub(crate) fn take_from_colleagues(&self, thief: usize) -> Option<Arc<dyn Runnable>> {
+        self.inboxes
+            .iter()
+            .enumerate()
+            .filter(|&(owner, _)| owner != thief)
+            .find_map(|(_, inbox)| lock(inbox).pop_front())
+    }
+
+    /// Whether any colleague of `worker` has tasks waiting in its inbox.
+    pub(crate) fn colleagues_have_work(&self, worker: usize) -> bool {
+        self.inboxes
+            .iter()
+            .enumerate()
+            .any(|(owner, inbox)| owner != worker && !lock(inbox).is_empty())
+    }
+
+    /// A worker leaves its park with work to do while it did not drive: if the driver's
+    /// sleeper is not patrolling (it went to sleep while every worker idled), wake it so
+    /// that it re-parks patrolling and can take what this worker pushes during long polls.
+    pub(crate) fn ensure_patrol(&self) {
+        if self.driving.load(Acquire) && !self.patrolling.load(Acquire) {
+            self.parkers[self.driver_holder.load(Acquire)].unpark();
         }
     }
 
@@ -189,13 +227,17 @@ impl Scheduler {
         JoinHandle::new(task)
     }
 
-    /// Takes the driver role if nobody of this runtime holds it.
-    pub(crate) fn take_driver_role(&self) -> Option<DriverRole<'_>> {
+    /// Takes the driver role for worker `index` if nobody of this runtime holds it.
+    pub(crate) fn take_driver_role(&self, index: usize) -> Option<DriverRole<'_>> {
         self.driver.as_ref()?;
-        self.driving
+        let taken = self
+            .driving
             .compare_exchange(false, true, AcqRel, Acquire)
-            .is_ok()
-            .then_some(DriverRole { scheduler: self })
+            .is_ok();
+        taken.then(|| {
+            self.driver_holder.store(index, Release);
+            DriverRole { scheduler: self }
+        })
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {

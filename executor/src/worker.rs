@@ -55,6 +55,7 @@ impl Worker {
                 self.queue.polling.set(true);
                 let after = task.run();
                 self.queue.polling.set(false);
+                self.scheduler.drain_inbox(&self.queue);
                 match after {
                     AfterRun::Done => {}
                     AfterRun::Reschedule(task) => self.scheduler.push_local(&self.queue, task),
@@ -82,7 +83,10 @@ impl Worker {
         } else {
             self.since_injector.set(n);
         }
-        self.queue.pop().or_else(|| self.pull_injector())
+        self.queue
+            .pop()
+            .or_else(|| self.pull_injector())
+            .or_else(|| self.scheduler.take_from_colleagues(self.queue.index))
     }
 
     fn pull_injector(&self) -> Option<Arc<dyn Runnable>> {
@@ -93,7 +97,7 @@ impl Worker {
 
     /// A busy runtime still needs someone to look at I/O now and then.
     fn poll_driver_without_blocking(&self) {
-        if let Some(role) = self.scheduler.take_driver_role() {
+        if let Some(role) = self.scheduler.take_driver_role(self.queue.index) {
             let driver = role.driver();
             driver.park(driver.token(), Some(Duration::ZERO));
         }
@@ -105,7 +109,10 @@ impl Worker {
         scheduler.sleepers.register(index);
         // Re-check after announcing ourselves: a push that did not see us in the idle
         // list is visible here (see `sleepers`).
-        if !scheduler.injector.is_empty() || scheduler.is_shutting_down() {
+        if !scheduler.injector.is_empty()
+            || scheduler.colleagues_have_work(index)
+            || scheduler.is_shutting_down()
+        {
             scheduler.sleepers.unregister(index);
             return;
         }
@@ -113,7 +120,7 @@ impl Worker {
         let parker = &scheduler.parkers[index];
         // One worker of this runtime sleeps in the driver, the others on their condvars:
         // an unpark then wakes one thread, not every thread in the reactor.
-        let drove = match scheduler.take_driver_role() {
+        let drove = match scheduler.take_driver_role(index) {
             Some(_role) => {
                 // A colleague is busy: patrol, so that a task it pushes to the injector
                 // (or one stranded behind its long poll) is found without a wake-up.
@@ -132,11 +139,13 @@ impl Worker {
         };
         scheduler.sleepers.unregister(index);
         let found_work = !self.queue.is_empty() || !scheduler.injector.is_empty();
-        if drove && found_work {
+        if found_work && drove {
             // We leave the driver to run what it woke. Hand the role on: an idle
             // colleague re-parks and takes it, so timers and I/O stay watched while we
             // are busy — however long our next poll runs.
             scheduler.notify_one();
+        } else if found_work {
+            scheduler.ensure_patrol();
         }
     }
 }
