@@ -13,7 +13,7 @@ use std::{
     thread,
 };
 
-use common::{runtime, DropCounter};
+use common::{runtime, DropCounter, PATIENCE};
 use turtles::{task, Runtime};
 
 #[test]
@@ -79,8 +79,17 @@ fn spawning_on_a_dropped_runtime_yields_a_cancelled_task() {
 
 #[test]
 fn dropping_a_runtime_on_its_own_worker_panics_instead_of_deadlocking() {
-    let rt = Arc::new(Mutex::new(Some(runtime(1))));
+    let rt = Arc::new(Mutex::new(Some(runtime(2))));
     let handle = rt.lock().unwrap().as_ref().unwrap().handle();
+    // A task parked forever: only a shutdown that completes drops its future.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = DropCounter(drops.clone());
+    handle
+        .spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        })
+        .detach();
     let inside = rt.clone();
     let task = handle.spawn(async move {
         let rt = inside.lock().unwrap().take();
@@ -92,6 +101,20 @@ fn dropping_a_runtime_on_its_own_worker_panics_instead_of_deadlocking() {
             .contains("dropped on one of its own worker threads"),
         "{err}"
     );
+    // The workers still stop, and the last one out finishes shutdown: the parked
+    // task's future is dropped, and a late spawn is cancelled.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while drops.load(SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the runtime never shut down"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(drops.load(SeqCst), 1);
+    assert!(turtles::block_on(handle.spawn(async {}))
+        .unwrap_err()
+        .is_cancelled());
 }
 
 #[test]

@@ -150,9 +150,14 @@ impl Drop for Runtime {
         let scheduler = &self.handle.scheduler;
         if scheduler.is_current_worker() {
             // Shutdown joins every worker, this one included: it would wait for itself.
+            // Stop them all instead (this one after the poll that is dropping us), let
+            // the last one out finish shutdown, and tell the task why.
+            scheduler.orphan();
+            self.workers.clear(); // detached: they end by themselves
             panic!(
                 "a Runtime was dropped on one of its own worker threads (a task owned it); \
                  shutdown joins the workers, so this thread would wait for itself forever. \
+                 The runtime is shut down without joining them. \
                  Fix: drop the Runtime on the thread that built it, or keep only a Handle in tasks"
             );
         }

@@ -55,6 +55,11 @@ pub(crate) struct Scheduler {
     /// found without waking anyone.
     pub(crate) patrolling: AtomicBool,
     shutdown: AtomicBool,
+    /// Workers whose loop has not returned yet.
+    running: AtomicUsize,
+    /// The `Runtime` was dropped on one of its own workers, so nobody joins the workers:
+    /// the last one out finishes shutdown itself.
+    orphaned: AtomicBool,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -111,6 +116,8 @@ impl Scheduler {
             driver_holder: AtomicUsize::new(0),
             patrolling: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
+            running: AtomicUsize::new(workers),
+            orphaned: AtomicBool::new(false),
         }
     }
 
@@ -249,6 +256,22 @@ impl Scheduler {
         self.shutdown.store(true, Release);
         for parker in self.parkers.iter() {
             parker.unpark();
+        }
+    }
+
+    /// Shutdown from one of the runtime's own workers, which cannot join itself: every
+    /// worker stops after its current poll, and the last one out finishes shutdown.
+    pub(crate) fn orphan(&self) {
+        self.orphaned.store(true, Release);
+        self.begin_shutdown();
+    }
+
+    /// A worker's loop returned. The last one out of an orphaned runtime finishes its
+    /// shutdown (nobody else will).
+    pub(crate) fn worker_left(&self) {
+        let last = self.running.fetch_sub(1, AcqRel) == 1;
+        if last && self.orphaned.load(Acquire) {
+            self.finish_shutdown();
         }
     }
 

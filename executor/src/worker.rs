@@ -41,6 +41,7 @@ pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
     };
     worker.run_loop();
     worker.queue.uninstall();
+    worker.scheduler.worker_left();
 }
 
 impl Worker {

@@ -67,3 +67,79 @@ impl Drop for DropCounter {
         self.0.fetch_add(1, SeqCst);
     }
 }
+
+/// Runs the `#[ignore]`d test `scenario` of this test binary in a fresh process and
+/// fails if it fails: for scenarios that may leave the runtime or the process-wide
+/// reactor broken, which must not poison the tests after them.
+pub fn in_own_process(scenario: &str) {
+    let out = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            scenario,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{scenario} failed in its own process:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A waker that panics when woken (and counts the attempts first).
+pub fn panicking_waker(attempts: Arc<AtomicUsize>) -> std::task::Waker {
+    struct Panics(Arc<AtomicUsize>);
+    impl std::task::Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+            panic!("a waker that panics on purpose");
+        }
+    }
+    std::task::Waker::from(Arc::new(Panics(attempts)))
+}
+
+/// A waker that counts its wakes.
+pub fn counting_waker(wakes: Arc<AtomicUsize>) -> std::task::Waker {
+    struct Counts(Arc<AtomicUsize>);
+    impl std::task::Wake for Counts {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    std::task::Waker::from(Arc::new(Counts(wakes)))
+}
+
+/// Waits (polling `done`, with a deadline) for something another thread does.
+pub fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {PATIENCE:?}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// After a provoked panic: a new task still runs and a new 10 ms sleep still fires on
+/// the same runtime.
+pub fn assert_runtime_alive(rt: &Runtime) {
+    assert_eq!(
+        rt.block_on(rt.spawn(async { 7 })).unwrap(),
+        7,
+        "a new task runs"
+    );
+    let slept = rt.block_on(rt.spawn(async {
+        let start = std::time::Instant::now();
+        turtles::time::sleep(Duration::from_millis(10)).await;
+        start.elapsed()
+    }));
+    assert!(
+        slept.unwrap() >= Duration::from_millis(10),
+        "a new sleep fires"
+    );
+}
