@@ -5,6 +5,7 @@
 mod common;
 
 use std::{
+    future::Future,
     sync::{
         atomic::{AtomicUsize, Ordering::SeqCst},
         mpsc, Arc,
@@ -110,4 +111,25 @@ fn a_wake_during_poll_is_not_lost() {
     }));
     rt.block_on(task).unwrap();
     assert_eq!(polls.load(SeqCst), 2);
+}
+
+/// `is_finished()` is a promise: once it says `true`, the next poll of the handle is
+/// `Ready` (it used to turn true before the output was stored).
+#[test]
+fn is_finished_means_the_next_poll_is_ready() {
+    let rt = runtime(2);
+    for i in 0..1_000 {
+        let handle = rt.spawn(async move { i });
+        while !handle.is_finished() {
+            std::hint::spin_loop();
+        }
+        let mut handle = std::pin::pin!(handle);
+        let polled = handle
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        match polled {
+            std::task::Poll::Ready(out) => assert_eq!(out.unwrap(), i),
+            std::task::Poll::Pending => panic!("finished, yet not ready"),
+        }
+    }
 }

@@ -11,7 +11,7 @@
 
 use std::{
     collections::HashSet,
-    sync::Mutex as StdMutex,
+    sync::{Arc as StdArc, Mutex as StdMutex},
     task::{Poll, Waker},
 };
 
@@ -294,5 +294,118 @@ fn invariant_2_block_on_woken_from_another_thread() {
         assert_eq!(n, 2);
         waker_thread.join().unwrap();
         assert_eq!(polls.load(SeqCst), 2);
+    });
+}
+
+/// Invariant 3: abort racing a poll that returns `Pending` (before it, during it, after
+/// it). Whatever the order, the task ends cancelled, its future is dropped exactly once
+/// and polled at most once, and a late wake does nothing.
+#[test]
+fn invariant_3_abort_racing_a_pending_poll_cancels_exactly_once() {
+    check(3, || {
+        let rt = runtime(1);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(Mutex::new(None::<Waker>));
+        let parked = WaitOnce {
+            polls: polls.clone(),
+            slot: slot.clone(),
+            guard: Some(DropCounter(drops.clone())),
+        };
+        let handle = Arc::new(Mutex::new(Some(rt.spawn(parked))));
+        let aborter = {
+            let handle = handle.clone();
+            thread::spawn(move || handle.lock().unwrap().as_ref().unwrap().abort())
+        };
+        aborter.join().unwrap();
+        let handle = handle.lock().unwrap().take().unwrap();
+        let err = rt.block_on(handle).expect_err("aborted before any wake");
+        assert!(err.is_cancelled());
+        wake_slot(&slot); // a late wake finds the task complete
+        drop(rt);
+        assert_eq!(drops.load(SeqCst), 1, "the future is dropped exactly once");
+        assert!(polls.load(SeqCst) <= 1, "no poll after the abort took effect");
+    });
+}
+
+/// Invariant 4 without shutdown's help: once every handle has resolved, the registry
+/// is already empty — a task leaves it before its output is handed over, so a task
+/// that is over can never be found live (or leaked until shutdown sweeps it).
+#[test]
+fn invariant_4_the_registry_is_empty_once_every_handle_resolved() {
+    check(3, || {
+        // One worker completes the task while this thread awaits the handle and then
+        // looks at the registry: the race is between the two.
+        let rt = runtime(1);
+        assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+        assert_eq!(rt.metrics().live_tasks(), 0, "a finished task is still registered");
+        drop(rt);
+    });
+}
+
+/// A `Driver` for loom: a generation counter and a condvar, plus how many threads
+/// sleep in it right now. It ignores `max_wait` (loom has no clock): a patrol is
+/// modelled as a sleep until the next unpark.
+#[derive(Debug, Default)]
+struct StandInDriver {
+    generation: Mutex<u64>,
+    woken: loom::sync::Condvar,
+    sleeping: AtomicUsize,
+}
+
+impl turtles_executor::Driver for StandInDriver {
+    fn token(&self) -> u64 {
+        *self.generation.lock().unwrap()
+    }
+    fn park(&self, token: u64, _max_wait: Option<std::time::Duration>) {
+        let mut generation = self.generation.lock().unwrap();
+        self.sleeping.fetch_add(1, SeqCst);
+        while *generation == token {
+            generation = self.woken.wait(generation).unwrap();
+        }
+        self.sleeping.fetch_sub(1, SeqCst);
+    }
+    fn unpark(&self) {
+        *self.generation.lock().unwrap() += 1;
+        self.woken.notify_all();
+    }
+}
+
+/// Driver hand-off: two idle workers, one sleeping in the driver. A task that blocks
+/// its worker arrives; whichever worker takes it, the driver role must end up with the
+/// other one while the task still runs — or timers and I/O go unwatched although a
+/// worker idles.
+#[test]
+fn the_driver_role_passes_on_when_its_holder_leaves_to_run_work() {
+    check(2, || {
+        // std's Arc: the executor takes an `Arc<dyn Driver>`, which loom's cannot coerce to.
+        let driver = StdArc::new(StandInDriver::default());
+        let rt = Runtime::builder()
+            .worker_threads(2)
+            .driver(driver.clone())
+            .build()
+            .unwrap();
+        // Both workers park: one in the driver, one on its condvar.
+        while rt.metrics().parks() < 2 || driver.sleeping.load(SeqCst) == 0 {
+            thread::yield_now();
+        }
+        let (running, released) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (r, rel) = (running.clone(), released.clone());
+        let blocker = rt.spawn(async move {
+            r.store(1, SeqCst);
+            while rel.load(SeqCst) == 0 {
+                thread::yield_now(); // a long poll: this worker is busy
+            }
+        });
+        while running.load(SeqCst) == 0 {
+            thread::yield_now();
+        }
+        // The other worker must (re)enter the driver while the blocker runs.
+        while driver.sleeping.load(SeqCst) == 0 {
+            thread::yield_now();
+        }
+        released.store(1, SeqCst);
+        rt.block_on(blocker).unwrap();
+        drop(rt);
     });
 }
