@@ -20,8 +20,14 @@ fn a_failed_reactor_start_is_retried_once_descriptors_are_free() {
         assert!(hog.len() < 100_000, "the limit did not take effect");
     }
     let err = turtles::Runtime::new().expect_err("no descriptor for epoll");
-    assert!(err.to_string().contains("could not start its reactor"), "{err}");
-    assert!(turtles::reactor_metrics().is_err(), "still failing while exhausted");
+    assert!(
+        err.to_string().contains("could not start its reactor"),
+        "{err}"
+    );
+    assert!(
+        turtles::reactor_metrics().is_err(),
+        "still failing while exhausted"
+    );
 
     drop(hog);
     let rt = turtles::Runtime::builder()

@@ -40,8 +40,8 @@ fn runtime(workers: usize) -> Runtime {
 fn invariant_1_two_concurrent_wakes_schedule_an_idle_task_once() {
     check(3, || {
         let state = Arc::new(State::new_scheduled());
-        state.start();
-        state.after_pending(); // now IDLE
+        let _ = state.start();
+        let _ = state.after_pending(); // now IDLE
         let scheduled = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..2)
             .map(|_| {
@@ -324,7 +324,10 @@ fn invariant_3_abort_racing_a_pending_poll_cancels_exactly_once() {
         wake_slot(&slot); // a late wake finds the task complete
         drop(rt);
         assert_eq!(drops.load(SeqCst), 1, "the future is dropped exactly once");
-        assert!(polls.load(SeqCst) <= 1, "no poll after the abort took effect");
+        assert!(
+            polls.load(SeqCst) <= 1,
+            "no poll after the abort took effect"
+        );
     });
 }
 
@@ -338,7 +341,11 @@ fn invariant_4_the_registry_is_empty_once_every_handle_resolved() {
         // looks at the registry: the race is between the two.
         let rt = runtime(1);
         assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
-        assert_eq!(rt.metrics().live_tasks(), 0, "a finished task is still registered");
+        assert_eq!(
+            rt.metrics().live_tasks(),
+            0,
+            "a finished task is still registered"
+        );
         drop(rt);
     });
 }

@@ -1,5 +1,6 @@
 //! Loom models of the reactor's bookkeeping: readiness versus waker registration
-//! (invariant 5), stale events for a reused slot, and a timer cancelled while firing.
+//! (invariant 5), stale events for a reused slot, a timer cancelled while firing, and
+//! the poller's seat handed to a standby.
 //!
 //! Bound 3: these structures are small (one atomic word and two mutexes), so three
 //! preemptions stay fast and cover every ordering of the two or three steps that race.
@@ -18,7 +19,9 @@ use loom::{
     thread,
 };
 use turtles_loom_tests::helpers::{check, counting_waker};
-use turtles_reactor::loom_exports::{Direction, Readiness, Sources, Timers, READABLE};
+use turtles_reactor::loom_exports::{
+    Direction, PollerSeat, Readiness, Sources, Timers, READABLE,
+};
 
 /// Invariant 5: the kernel reports the socket readable while the task is between its
 /// `WouldBlock` and storing its waker. The task must either see the readiness on its
@@ -102,5 +105,31 @@ fn a_timer_cancelled_while_firing_wakes_at_most_once_and_leaves_nothing() {
         canceller.join().unwrap();
         assert!(wakes.load(SeqCst) <= 1);
         assert_eq!(timers.len(), 0);
+    });
+}
+
+/// The poller's seat: two idle threads park with the same token. One polls; the other
+/// waits as a standby. When the poller leaves, the standby must take the seat and poll
+/// in turn (a timer may have become due that only it is left to fire) — not sleep on.
+#[test]
+fn the_poller_leaving_hands_the_seat_to_a_standby() {
+    check(3, || {
+        let seat = Arc::new(PollerSeat::new(()));
+        let turns = Arc::new(AtomicUsize::new(0));
+        let token = seat.token();
+        let other = {
+            let (seat, turns) = (seat.clone(), turns.clone());
+            thread::spawn(move || {
+                seat.park(token, None, |_, _| {
+                    turns.fetch_add(1, SeqCst);
+                })
+            })
+        };
+        // Each turn returns at once, as if an event had arrived.
+        seat.park(token, None, |_, _| {
+            turns.fetch_add(1, SeqCst);
+        });
+        other.join().unwrap();
+        assert_eq!(turns.load(SeqCst), 2, "each thread polled once");
     });
 }

@@ -32,6 +32,7 @@
 //! | `sources.rs` | the token → source table, with generations against stale events |
 //! | `timers.rs` | deadlines in order, each with a waker |
 //! | `backup.rs` | the thread that drives the reactor when no turtles thread does |
+//! | `poller.rs` | the poller's seat: one thread polls, the others stand by and take over |
 //! | `reactor.rs` | the mio `Poll`, who polls it, and the event → waker dispatch |
 //! | `registration.rs` | a socket attached to the reactor; the try / `WouldBlock` / wait loop |
 //! | `net/` | `TcpListener`, `TcpStream`, `UdpSocket` |
@@ -47,6 +48,7 @@ mod readiness;
 mod sources;
 mod timers;
 mod backup;
+mod poller;
 mod reactor;
 mod registration;
 pub mod net;
@@ -61,6 +63,7 @@ pub use reactor::{AttachedDriver, Reactor, ReactorMetrics};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_exports {
+    pub use crate::poller::PollerSeat;
     pub use crate::readiness::{Direction, Readiness, ReadyEvent, READABLE, WRITABLE};
     pub use crate::sources::Sources;
     pub use crate::timers::{TimerKey, Timers};

@@ -12,7 +12,9 @@
 //! ```
 //!
 //! Other threads that call `park` meanwhile wait on a condvar as *standbys*: when the
-//! poller leaves, one of them takes over, so some idle thread is always watching I/O.
+//! poller leaves, one of them takes over, so some idle thread is always watching I/O
+//! (that protocol is `poller.rs`, checked by loom). With no turtles runtime or
+//! `block_on` attached at all, a backup thread takes the part (`backup.rs`).
 //!
 //! One reactor per process (started lazily by [`Reactor::global`]) is what lets a
 //! socket or timer be created anywhere — in `main`, in a `block_on`, on any runtime —
@@ -24,11 +26,8 @@
 use std::{
     io,
     sync::{
-        atomic::{
-            AtomicBool, AtomicU64,
-            Ordering::{Relaxed, SeqCst},
-        },
-        Condvar, Mutex as StdMutex, OnceLock, TryLockError,
+        atomic::{AtomicU64, Ordering::Relaxed},
+        OnceLock,
     },
     time::{Duration, Instant},
 };
@@ -37,6 +36,7 @@ use mio::{event::Source, Events, Interest, Poll, Token};
 
 use crate::{
     backup::Backup,
+    poller::{PollerSeat, Turn},
     readiness::{Readiness, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED},
     sources::Sources,
     sync::{lock, Arc, Mutex},
@@ -50,31 +50,18 @@ const WAKE_TOKEN: Token = Token(usize::MAX);
 /// The process-wide I/O and timer driver.
 #[derive(Debug)]
 pub struct Reactor {
-    /// Held by the one thread inside `epoll_wait`.
-    poller: StdMutex<Poller>,
+    /// Who polls (one thread at a time) and who waits as a standby.
+    seat: PollerSeat<Poller>,
     /// mio's handle for (de)registering sockets (not to be confused with the executor's
     /// task registry).
     os_registry: mio::Registry,
     waker: mio::Waker,
     sources: Mutex<Sources>,
     timers: Timers,
-    /// Unpark generations and standby count, and the condvar standbys wait on.
-    standby: StdMutex<Standby>,
-    standby_cv: Condvar,
-    /// A thread holds the poller and is in (or about to enter) `epoll_wait`.
-    polling: AtomicBool,
     turns: AtomicU64,
     events: AtomicU64,
     /// Who drives this reactor; the thread that does when nobody else does.
     backup: Backup,
-}
-
-#[derive(Debug, Default)]
-struct Standby {
-    /// Bumped by every `unpark`; a `park` whose token differs returns at once.
-    generation: u64,
-    /// Threads waiting on the condvar.
-    waiting: usize,
 }
 
 #[derive(Debug)]
@@ -190,7 +177,7 @@ impl Reactor {
         let os_registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(&os_registry, WAKE_TOKEN)?;
         Ok(Reactor {
-            poller: StdMutex::new(Poller {
+            seat: PollerSeat::new(Poller {
                 poll,
                 // Events collected per turn; more simply wait for the next turn. A guess,
                 // the size mio's examples and tokio use; no workload here has filled it.
@@ -201,9 +188,6 @@ impl Reactor {
             waker,
             sources: Mutex::new(Sources::default()),
             timers: Timers::new(),
-            standby: StdMutex::new(Standby::default()),
-            standby_cv: Condvar::new(),
-            polling: AtomicBool::new(false),
             turns: AtomicU64::new(0),
             events: AtomicU64::new(0),
             backup: Backup::default(),
@@ -259,7 +243,7 @@ impl Reactor {
         self.ensure_driven();
         // The poller sets `polling` before it reads the next deadline: either it sees
         // our entry, or we see the flag and interrupt it.
-        if earliest && self.polling.load(SeqCst) {
+        if earliest && self.seat.is_polling() {
             let _ = self.waker.wake();
         }
         key
@@ -334,11 +318,7 @@ impl Reactor {
     /// reactor.park(token, None);
     /// ```
     pub fn token(&self) -> u64 {
-        self.standby().generation
-    }
-
-    fn standby(&self) -> std::sync::MutexGuard<'_, Standby> {
-        self.standby.lock().unwrap_or_else(|p| p.into_inner())
+        self.seat.token()
     }
 
     /// Blocks until I/O is ready, a timer is due, `max_wait` passes (`None`: no limit), or [`unpark`] is
@@ -356,42 +336,9 @@ impl Reactor {
     /// waker.join().unwrap();
     /// ```
     pub fn park(&self, token: u64, max_wait: Option<Duration>) {
-        let give_up_at = max_wait.and_then(|t| Instant::now().checked_add(t));
-        loop {
-            match self.poller.try_lock() {
-                Ok(poller) => return self.poll_as_poller(poller, token, max_wait),
-                Err(TryLockError::Poisoned(p)) => {
-                    return self.poll_as_poller(p.into_inner(), token, max_wait)
-                }
-                Err(TryLockError::WouldBlock) => {}
-            }
-            // Someone else polls: wait as a standby.
-            let mut standby = self.standby();
-            if standby.generation != token {
-                return; // unparked since the token was taken
-            }
-            // Checked under the standby lock: the poller notifies under it after
-            // releasing the poller, so we either see it free or get its notification.
-            if !matches!(self.poller.try_lock(), Err(TryLockError::WouldBlock)) {
-                continue;
-            }
-            let wait = match give_up_at {
-                Some(at) => match at.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left,
-                    _ => return,
-                },
-                None => Duration::MAX,
-            };
-            standby.waiting += 1;
-            let (mut standby, _) = self
-                .standby_cv
-                .wait_timeout(standby, wait)
-                .unwrap_or_else(|p| p.into_inner());
-            standby.waiting -= 1;
-            if standby.generation != token {
-                return;
-            }
-        }
+        self.seat.park(token, max_wait, |poller, turn| {
+            self.turn(poller, turn, max_wait)
+        });
     }
 
     /// Makes `park` return: wakes every standby and interrupts the poller.
@@ -410,33 +357,20 @@ impl Reactor {
     /// }
     /// ```
     pub fn unpark(&self) {
-        let mut standby = self.standby();
-        standby.generation += 1;
-        if standby.waiting > 0 {
-            self.standby_cv.notify_all();
-        }
-        drop(standby);
-        // The poller set `polling` before it read the generation; if it read the old
-        // one it is (about to be) in epoll_wait, and we see the flag here.
-        if self.polling.load(SeqCst) {
+        self.seat.unpark(|| {
             let _ = self.waker.wake();
-        }
+        });
     }
 
-    fn poll_as_poller(
-        &self,
-        mut poller: std::sync::MutexGuard<'_, Poller>,
-        token: u64,
-        max_wait: Option<Duration>,
-    ) {
-        self.polling.store(true, SeqCst);
-        let unparked = self.standby().generation != token;
+    /// One turn of the seat's holder: wait in the OS until the nearest timer (or an
+    /// event, or an unpark), then wake what became ready.
+    fn turn(&self, poller: &mut Poller, turn: Turn<'_>, max_wait: Option<Duration>) {
         let now = Instant::now();
         let until_timer = self
             .timers
             .next_deadline()
             .map(|d| d.saturating_duration_since(now));
-        let timeout = match (unparked, max_wait, until_timer) {
+        let timeout = match (turn.unparked, max_wait, until_timer) {
             (true, _, _) => Some(Duration::ZERO), // still collect what is ready, but do not sleep
             (false, Some(a), Some(b)) => Some(a.min(b)),
             (false, a, b) => a.or(b),
@@ -446,14 +380,14 @@ impl Reactor {
             poll,
             events,
             ready,
-        } = &mut *poller;
+        } = poller;
         if let Err(e) = poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // Nothing sensible to do but report it and let the caller look for work.
                 eprintln!("turtles: epoll_wait failed: {e}");
             }
         }
-        self.polling.store(false, SeqCst);
+        turn.left_os_wait();
         {
             let sources = lock(&self.sources);
             for event in events.iter() {
@@ -466,18 +400,12 @@ impl Reactor {
             }
         }
         self.events.fetch_add(ready.len() as u64, Relaxed);
-        // Wake outside every lock but the poller's: on a worker, each wake is a push to
-        // its own queue, so the woken tasks run right here, with no cross-thread hop.
+        // Wake outside every lock but the seat: on a worker, each wake is a push to its
+        // own queue, so the woken tasks run right here, with no cross-thread hop.
         for (readiness, bits) in ready.drain(..) {
             readiness.set(bits);
         }
         self.timers.fire_due(Instant::now());
-        drop(poller);
-        // Hand over: a standby may now become the poller.
-        let standby = self.standby();
-        if standby.waiting > 0 {
-            self.standby_cv.notify_all();
-        }
     }
 
     /// A snapshot of the counters.

@@ -1,21 +1,24 @@
 //! The reactor's door to synchronisation primitives: std normally, loom under `--cfg loom`.
 //!
-//! Only the bookkeeping that loom models check ([`Readiness`](crate::readiness) and
-//! [`Timers`](crate::timers)) goes through here; the mio event loop itself cannot run
-//! under loom and uses std directly.
+//! Only the bookkeeping that loom models check — readiness (`readiness.rs`), timers
+//! (`timers.rs`) and the poller's seat (`poller.rs`) — goes through here; mio itself
+//! cannot run under loom.
 
 pub(crate) use std::sync::Arc;
 
+/// loom's `try_lock` returns std's error type.
+pub(crate) use std::sync::TryLockError;
+
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicUsize, Ordering},
-    Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicUsize, Ordering},
-    Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Condvar, Mutex, MutexGuard,
 };
 
 /// Locks a mutex, ignoring poisoning: no user code runs while a reactor lock is held
