@@ -15,7 +15,7 @@ use std::{
         atomic::{AtomicUsize, Ordering::SeqCst},
         Arc, Mutex,
     },
-    task::{Context, Poll},
+    task::Context,
     time::{Duration, Instant},
 };
 

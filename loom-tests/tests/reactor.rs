@@ -19,9 +19,7 @@ use loom::{
     thread,
 };
 use turtles_loom_tests::helpers::{check, counting_waker};
-use turtles_reactor::loom_exports::{
-    Direction, PollerSeat, Readiness, Sources, Timers, READABLE,
-};
+use turtles_reactor::loom_exports::{Direction, PollerSeat, Readiness, Sources, Timers, READABLE};
 
 /// Invariant 5: the kernel reports the socket readable while the task is between its
 /// `WouldBlock` and storing its waker. The task must either see the readiness on its
