@@ -90,7 +90,7 @@ def run(name, suite, model, what, edits):
         failed = p.returncode != 0 and "error: could not compile" not in out
         reason = next((l.strip() for l in out.splitlines()
                        if ("panicked at" not in l and l.strip() and any(k in l for k in
-                           ("assert", "left:", "deadlock", "Deadlock", "leak", "Leak", "unreachable", "expect", "must", "explored:", "lost", "woke", "SCHEDULED")))), "")
+                           ("assert", "left:", "deadlock", "Deadlock", "leak", "Leak", "unreachable", "expect", "must", "explored:", "lost", "woke", "SCHEDULED", "exceeded")))), "")
         print(f"{name:28} {model:80} {'FAILS as it must' if failed else 'PASSED (model too weak!)'} | {what} | {reason[:160]}", flush=True)
     finally:
         for path in {e[0] for e in edits}:
