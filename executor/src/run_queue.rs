@@ -11,13 +11,16 @@
 //!   least one task) to the injector and the caller wakes that colleague — work stealing
 //!   turned around: the busy worker pushes instead of the idle one stealing, because
 //!   only the owner can touch a plain `VecDeque`;
-//! * a push from inside a poll (a spawn, a wake of another task) goes to the worker's
-//!   [`Inbox`] instead, a shared queue behind a mutex, because that poll may run for a
-//!   long time and a task in the private queue would wait for all of it. When the poll
-//!   returns, the worker moves its inbox into the private queue; while the poll runs, a
-//!   colleague with nothing to do (idle, patrolling, or about to park) may take from it.
-//!   Pushes outside a poll — the reschedule after a `yield_now`, events dispatched in
-//!   the driver — run right away anyway and stay lock-free.
+//! * while a colleague is free (idle, or awake and looking for work), a push from inside a poll (a spawn, a wake of another
+//!   task) goes to the worker's [`Inbox`] instead, a shared queue behind a mutex,
+//!   because that poll may run for a long time and a task in the private queue would
+//!   wait for all of it. When the poll returns, the worker moves its inbox into the
+//!   private queue; while the poll runs, a colleague with nothing to do (idle,
+//!   patrolling, or about to park) may take from it. Pushes outside a poll — the
+//!   reschedule after a `yield_now`, events dispatched in the driver — run right away
+//!   anyway and stay lock-free. Admitted gap: a task pushed while every colleague was
+//!   busy stays private, so if a colleague goes idle *later* during a long poll it
+//!   cannot help; closing that needs a stealable queue (crossbeam-deque), not a lock.
 //!
 //! This module knows nothing of the scheduler above it: the caller passes the injector
 //! and the number of idle colleagues, and acts on the [`Pushed`] it gets back.
@@ -76,7 +79,7 @@ pub(crate) enum Pushed {
     Local,
     /// Onto the local queue, after moving this many older tasks to the injector.
     HandedOff(usize),
-    /// Into the inbox (pushed from inside a poll, with colleagues to take it).
+    /// Into the inbox (pushed from inside a poll while a colleague is free).
     Inbox,
 }
 
@@ -103,17 +106,21 @@ impl RunQueue {
         self.tasks.borrow_mut().clear();
     }
 
-    /// Queues `task` at the back. `colleagues` is how many other workers the runtime
-    /// has, `idle_colleagues` how many of them are idle right now.
+    /// Queues `task` at the back. `idle_colleagues` is how many other workers of the
+    /// runtime are on the idle list; `colleague_free` whether any is not running a task
+    /// (idle, or awake and looking for work).
     pub(crate) fn push(
         &self,
         task: Arc<dyn Runnable>,
         shared: (&Injector<Arc<dyn Runnable>>, &Inbox),
-        colleagues: usize,
         idle_colleagues: usize,
+        colleague_free: bool,
     ) -> Pushed {
         let (injector, inbox) = shared;
-        if self.polling.get() && colleagues > 0 {
+        // Only worth a lock while someone could take it: with every colleague busy, the
+        // private queue is as good, and ping_pong (every wake made inside a poll) pays
+        // nothing (it was ~35% slower with the inbox used unconditionally).
+        if self.polling.get() && colleague_free {
             lock(inbox).push_back(task);
             self.inbox_used.set(true);
             return Pushed::Inbox;

@@ -29,6 +29,8 @@ struct Worker {
     queue: std::rc::Rc<RunQueue>,
     /// Tasks popped since the last look at the injector.
     since_injector: std::cell::Cell<u32>,
+    /// Between finding a task and running out of them (mirrored in the scheduler's count).
+    busy: std::cell::Cell<bool>,
 }
 
 /// The body of worker thread number `index`.
@@ -38,6 +40,7 @@ pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
         queue: RunQueue::install(scheduler.id(), index),
         scheduler,
         since_injector: std::cell::Cell::new(0),
+        busy: std::cell::Cell::new(false),
     };
     worker.run_loop();
     worker.queue.uninstall();
@@ -52,6 +55,7 @@ impl Worker {
     fn run_loop(&self) {
         loop {
             if let Some(task) = self.next_task() {
+                self.set_busy(true);
                 bump_owned(&self.counters().polls);
                 self.queue.polling.set(true);
                 let after = task.run();
@@ -63,10 +67,19 @@ impl Worker {
                 }
                 continue;
             }
+            // Out of work: no longer busy *before* the last look (in `park`), so that a
+            // colleague's push from then on goes where that look finds it.
+            self.set_busy(false);
             if self.scheduler.is_shutting_down() {
                 return;
             }
             self.park();
+        }
+    }
+
+    fn set_busy(&self, busy: bool) {
+        if self.busy.replace(busy) != busy {
+            self.scheduler.set_busy(busy);
         }
     }
 
@@ -87,7 +100,7 @@ impl Worker {
         self.queue
             .pop()
             .or_else(|| self.pull_injector())
-            .or_else(|| self.scheduler.take_from_colleagues(self.queue.index))
+            .or_else(|| self.scheduler.take_from_colleagues(&self.queue))
     }
 
     fn pull_injector(&self) -> Option<Arc<dyn Runnable>> {
