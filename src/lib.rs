@@ -48,7 +48,7 @@ mod runtime;
 
 pub use runtime::{block_on, Builder, Runtime};
 pub use turtles_executor::{
-    spawn, spawn_local, Handle, JoinError, JoinHandle, Metrics, PanicReport,
+    future, join, spawn, spawn_local, try_join, Handle, JoinError, JoinHandle, Metrics, PanicReport,
 };
 
 /// Tasks: spawning, naming, joining, yielding.

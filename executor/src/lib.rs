@@ -72,6 +72,7 @@
 //! | `block_on.rs` | run one future on this thread |
 //! | `spawn.rs` | [`spawn`], [`spawn_local`], [`TaskBuilder`] |
 //! | `yield_now.rs` | wake yourself, return `Pending` once |
+//! | `future/` | combinators that run futures side by side in one task: `join!`, `try_join!`, `join_all`, `select`, `race`, `poll_fn` (runtime-agnostic) |
 //! | `runtime.rs` | [`Runtime`] and its [`Builder`]: threads, hooks, shutdown |
 //!
 //! [`Waker`]: std::task::Waker
@@ -99,6 +100,7 @@ mod local;
 mod block_on;
 mod spawn;
 mod yield_now;
+pub mod future;
 mod runtime;
 
 pub use block_on::{block_on, block_on_with};

@@ -16,6 +16,8 @@ use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering::SeqCst};
 #[derive(Debug)]
 pub(crate) struct Sleepers {
     idle: Mutex<Vec<usize>>,
+    /// How many workers the runtime has: the list can never be longer.
+    workers: usize,
     /// `idle.len()`, readable without the lock for the fast path.
     count: AtomicUsize,
 }
@@ -24,6 +26,7 @@ impl Sleepers {
     pub(crate) fn new(workers: usize) -> Self {
         Sleepers {
             idle: Mutex::new(Vec::with_capacity(workers)),
+            workers,
             count: AtomicUsize::new(0),
         }
     }
@@ -35,7 +38,7 @@ impl Sleepers {
         // a double entry would mean a park that skipped `unregister`, and a later
         // `notify_one` spent on a worker that is not asleep.
         assert!(
-            !idle.contains(&worker) && idle.len() < idle.capacity(),
+            !idle.contains(&worker) && idle.len() < self.workers,
             "worker {worker} registered as idle twice: {idle:?}"
         );
         idle.push(worker);
