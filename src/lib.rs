@@ -48,7 +48,8 @@ mod runtime;
 
 pub use runtime::{block_on, Builder, Runtime};
 pub use turtles_executor::{
-    future, join, spawn, spawn_local, try_join, Handle, JoinError, JoinHandle, Metrics, PanicReport,
+    future, join, spawn, spawn_blocking, spawn_local, try_join, Handle, JoinError, JoinHandle,
+    Metrics, PanicReport,
 };
 
 /// Tasks: spawning, naming, joining, yielding.
@@ -71,7 +72,8 @@ pub use turtles_executor::{
 /// ```
 pub mod task {
     pub use turtles_executor::{
-        spawn, spawn_local, yield_now, JoinError, JoinHandle, TaskBuilder as Builder, YieldNow,
+        spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle,
+        TaskBuilder as Builder, YieldNow,
     };
 }
 pub use turtles_reactor::{net, time, ReactorMetrics};

@@ -203,6 +203,39 @@ impl Builder {
         }
     }
 
+    /// The most threads `spawn_blocking` may run at once (default 512); 0 makes `build`
+    /// return an `InvalidInput` error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::builder().max_blocking_threads(4).build().unwrap();
+    /// let n = rt.block_on(rt.spawn(async { turtles::spawn_blocking(|| 6 * 7).await }));
+    /// assert_eq!(n.unwrap().unwrap(), 42);
+    /// ```
+    pub fn max_blocking_threads(self, n: usize) -> Builder {
+        Builder {
+            inner: self.inner.max_blocking_threads(n),
+        }
+    }
+
+    /// How long an idle `spawn_blocking` thread waits for work before it exits
+    /// (default 10 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::builder()
+    ///     .thread_keep_alive(std::time::Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn thread_keep_alive(self, keep_alive: std::time::Duration) -> Builder {
+        Builder {
+            inner: self.inner.thread_keep_alive(keep_alive),
+        }
+    }
+
     /// Where panics go that no `JoinHandle` can observe; default: stderr.
     ///
     /// # Examples

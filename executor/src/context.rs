@@ -132,6 +132,7 @@ pub(crate) fn assert_may_block(what: &str) {
         "{what} was called {place}. The rule is \"async all the way down\": this thread is \
          the one that would run what you are waiting for, so blocking it waits forever (a \
          deadlock; .NET calls it the `.Result` / `.Wait()` trap). \
-         Fix: `.await` the future instead of blocking on it."
+         Fix: `.await` the future instead of blocking on it; run blocking work (a \
+         blocking call, a long computation) with `spawn_blocking`."
     );
 }

@@ -49,6 +49,27 @@ impl Handle {
             .spawn(future, TaskMeta::new(None, Location::caller()))
     }
 
+    /// Runs a blocking closure on this runtime's blocking pool; see
+    /// [`spawn_blocking`](crate::spawn_blocking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| "computed on the pool");
+    /// assert_eq!(rt.block_on(h).unwrap(), "computed on the pool");
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.scheduler
+            .blocking
+            .spawn(f, TaskMeta::new(None, Location::caller()))
+    }
+
     /// A snapshot of the runtime's counters.
     ///
     /// # Examples

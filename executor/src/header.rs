@@ -22,7 +22,7 @@ use std::any::Any;
 use crate::{
     join::{JoinError, JoinSlot},
     meta::TaskMeta,
-    panic::{drop_catching, report_unobserved, PanicHook},
+    panic::{drop_catching, report_and_drop, PanicHook},
     state::State,
 };
 
@@ -72,7 +72,7 @@ impl<T> Header<T> {
             (Err(in_drop), Outcome::Ready(output)) => {
                 // The output never reaches anyone; dropping it is user code too.
                 if let Err(also) = drop_catching(output) {
-                    report_unobserved(hook, &self.meta, &*also);
+                    report_and_drop(hook, &self.meta, also);
                 }
                 Err(JoinError::panic(&self.meta, in_drop))
             }
@@ -80,7 +80,7 @@ impl<T> Header<T> {
             (Err(in_drop), Outcome::Panicked(panic)) => {
                 // Two panics, one JoinError: the poll's goes to the handle, the drop's
                 // to the hook, so that neither is lost.
-                report_unobserved(hook, &self.meta, &*in_drop);
+                report_and_drop(hook, &self.meta, in_drop);
                 Err(JoinError::panic(&self.meta, panic))
             }
         };

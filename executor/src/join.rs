@@ -29,7 +29,9 @@ use std::{
 
 use crate::{
     meta::TaskMeta,
-    panic::{call_catching, drop_catching, panic_message, report_unobserved, PanicHook},
+    panic::{
+        call_catching, drop_catching, panic_message, report_and_drop, report_unobserved, PanicHook,
+    },
     sync::{lock, Arc, Mutex},
 };
 
@@ -72,7 +74,7 @@ impl<T> JoinSlot<T> {
                 // Never wake with the lock held: the waker may poll or drop this very handle.
                 if let Some(waker) = waker {
                     if let Err(panic) = call_catching(|| waker.wake()) {
-                        report_unobserved(hook, meta, &*panic);
+                        report_and_drop(hook, meta, panic);
                     }
                 }
             }
@@ -144,7 +146,7 @@ fn discard<T>(output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
         error.report_if_panic(hook);
     }
     if let Err(panic) = drop_catching(output) {
-        report_unobserved(hook, meta, &*panic);
+        report_and_drop(hook, meta, panic);
     }
 }
 

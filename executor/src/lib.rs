@@ -63,6 +63,7 @@
 //! | `header.rs` | what every task has, and the one path by which every task ends |
 //! | `task.rs` | a `Send` task, its waker, and the `Schedule` trait it runs through |
 //! | `registry.rs` | every live task, so shutdown can finish them all |
+//! | `blocking.rs` | `spawn_blocking`'s pool: threads for work that would block a worker |
 //! | `run_queue.rs` | a worker's own queue; the thread-local that finds it |
 //! | `scheduler.rs` | the multi-threaded scheduler: where a woken task goes; spawning; shutdown |
 //! | `handle.rs` | [`Handle`]: the runtime's shared state, cloneable, for spawning anywhere |
@@ -91,6 +92,7 @@ mod join;
 mod header;
 mod task;
 mod registry;
+mod blocking;
 mod run_queue;
 mod scheduler;
 mod handle;
@@ -111,7 +113,7 @@ pub use metrics::Metrics;
 pub use panic::PanicReport;
 pub use park::Driver;
 pub use runtime::{Builder, Runtime};
-pub use spawn::{spawn, spawn_local, Builder as TaskBuilder};
+pub use spawn::{spawn, spawn_blocking, spawn_local, Builder as TaskBuilder};
 pub use yield_now::{yield_now, YieldNow};
 
 /// Internals that the loom models in `loom-tests/` check directly; only built under

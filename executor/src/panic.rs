@@ -171,9 +171,21 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
 /// Calls a user hook without letting its own panic escape into a worker.
 pub(crate) fn report_unobserved(hook: &PanicHook, meta: &TaskMeta, payload: &(dyn Any + Send)) {
     let report = PanicReport::new(meta, payload);
-    let call = std::panic::AssertUnwindSafe(|| hook(&report));
-    if std::panic::catch_unwind(call).is_err() {
+    if let Err(panic) = call_catching(|| hook(&report)) {
         eprintln!("turtles: the on_unobserved_panic hook panicked while reporting: {report}");
+        if let Err(again) = drop_catching(panic) {
+            std::mem::forget(again); // see `report_and_drop`
+        }
+    }
+}
+
+/// Reports a panic nobody can observe, then drops its payload — whose own `Drop` is
+/// user code too. (If that panics again, the second payload is leaked: forgetting is
+/// safe, and there is nobody left to tell.)
+pub(crate) fn report_and_drop(hook: &PanicHook, meta: &TaskMeta, payload: Box<dyn Any + Send>) {
+    report_unobserved(hook, meta, &*payload);
+    if let Err(again) = drop_catching(payload) {
+        std::mem::forget(again);
     }
 }
 

@@ -77,10 +77,11 @@ pub(crate) struct RunQueue {
 pub(crate) enum Pushed {
     /// Onto the local queue.
     Local,
-    /// Onto the local queue, after moving this many older tasks to the injector.
-    HandedOff(usize),
-    /// Into the inbox (pushed from inside a poll while a colleague is free).
-    Inbox,
+    /// Onto the local queue, after spilling this many older tasks to the injector.
+    Spilled(usize),
+    /// Into the inbox (pushed from inside a poll while a colleague is free); `first`:
+    /// the first such push of this poll.
+    Inbox { first: bool },
 }
 
 impl RunQueue {
@@ -122,8 +123,8 @@ impl RunQueue {
         // nothing (it was ~35% slower with the inbox used unconditionally).
         if self.polling.get() && colleague_free {
             lock(inbox).push_back(task);
-            self.inbox_used.set(true);
-            return Pushed::Inbox;
+            let first = !self.inbox_used.replace(true);
+            return Pushed::Inbox { first };
         }
         let mut tasks = self.tasks.borrow_mut();
         let full = tasks.len() >= LOCAL_CAPACITY;
@@ -135,7 +136,7 @@ impl RunQueue {
                 injector.send(spilled);
             }
             tasks.push_back(task);
-            Pushed::HandedOff(half)
+            Pushed::Spilled(half)
         } else {
             tasks.push_back(task);
             Pushed::Local

@@ -6,10 +6,11 @@
 //! every task is cancelled and every future dropped, including tasks that only a
 //! stray `Waker` still remembers (invariant 4 of ARCHITECTURE.md).
 
-use std::{fmt, future::Future, io};
+use std::{fmt, future::Future, io, time::Duration};
 
 use crate::{
     block_on::block_on_with,
+    blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS},
     context::CurrentHandle,
     handle::Handle,
     join::JoinHandle,
@@ -154,6 +155,9 @@ impl Drop for Runtime {
             // the last one out finish shutdown, and tell the task why.
             scheduler.orphan();
             self.workers.clear(); // detached: they end by themselves
+            if std::thread::panicking() {
+                return; // dropped while unwinding: a second panic would abort the process
+            }
             panic!(
                 "a Runtime was dropped on one of its own worker threads (a task owned it); \
                  shutdown joins the workers, so this thread would wait for itself forever. \
@@ -189,6 +193,8 @@ impl fmt::Debug for Runtime {
 /// ```
 pub struct Builder {
     worker_threads: Option<usize>,
+    max_blocking_threads: usize,
+    keep_alive: Duration,
     thread_name: String,
     panic_hook: PanicHook,
     driver: Option<Arc<dyn Driver>>,
@@ -206,6 +212,8 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             worker_threads: None,
+            max_blocking_threads: DEFAULT_MAX_THREADS,
+            keep_alive: DEFAULT_KEEP_ALIVE,
             thread_name: "turtles-worker".to_owned(),
             panic_hook: default_panic_hook(),
             driver: None,
@@ -222,6 +230,42 @@ impl Builder {
     /// ```
     pub fn worker_threads(mut self, n: usize) -> Builder {
         self.worker_threads = Some(n);
+        self
+    }
+
+    /// The most threads `spawn_blocking` may run at once (default 512); further
+    /// closures wait in a queue. Must be at least 1, else `build` returns an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().max_blocking_threads(2).build().unwrap();
+    /// let sum = rt.block_on(async {
+    ///     let a = turtles_executor::spawn_blocking(|| 1);
+    ///     let b = turtles_executor::spawn_blocking(|| 2);
+    ///     a.await.unwrap() + b.await.unwrap()
+    /// });
+    /// assert_eq!(sum, 3);
+    /// ```
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long a `spawn_blocking` thread waits for more work before it exits
+    /// (default 10 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .thread_keep_alive(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn thread_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.keep_alive = keep_alive;
         self
     }
 
@@ -315,7 +359,25 @@ impl Builder {
                 Some(n) => n,
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             };
-        let scheduler = Arc::new(Scheduler::new(workers, self.panic_hook, self.driver));
+        if self.max_blocking_threads == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "max_blocking_threads(0): spawn_blocking needs at least one thread to run \
+                 closures on; use max_blocking_threads(1) or more",
+            ));
+        }
+        let blocking = BlockingPool::new(
+            self.max_blocking_threads,
+            self.keep_alive,
+            format!("{}-blocking", self.thread_name),
+            self.panic_hook.clone(),
+        );
+        let scheduler = Arc::new(Scheduler::new(
+            workers,
+            self.panic_hook,
+            self.driver,
+            blocking,
+        ));
         let handle = Handle { scheduler };
         let mut runtime = Runtime {
             handle: handle.clone(),
@@ -343,6 +405,7 @@ impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_name", &self.thread_name)
             .field("driver", &self.driver.is_some())
             .finish()

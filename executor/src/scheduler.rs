@@ -15,6 +15,7 @@
 use std::{collections::VecDeque, future::Future, time::Duration};
 
 use crate::{
+    blocking::BlockingPool,
     join::JoinHandle,
     meta::TaskMeta,
     metrics::{add_owned, bump_owned, bump_shared, Counters, Metrics},
@@ -45,6 +46,8 @@ pub(crate) struct Scheduler {
     pub(crate) counters: Box<[Counters]>,
     pub(crate) external: Counters,
     pub(crate) driver: Option<Arc<dyn Driver>>,
+    /// Threads for `spawn_blocking`.
+    pub(crate) blocking: BlockingPool,
     /// At most one worker of this runtime sleeps in the driver; the others on condvars.
     /// Taken and released only through [`DriverRole`].
     driving: AtomicBool,
@@ -102,6 +105,7 @@ impl Scheduler {
         workers: usize,
         panic_hook: PanicHook,
         driver: Option<Arc<dyn Driver>>,
+        blocking: BlockingPool,
     ) -> Self {
         Scheduler {
             injector: Injector::new(),
@@ -115,6 +119,7 @@ impl Scheduler {
             counters: (0..workers).map(|_| Counters::default()).collect(),
             external: Counters::default(),
             driver,
+            blocking,
             driving: AtomicBool::new(false),
             driver_holder: AtomicUsize::new(0),
             patrolling: AtomicBool::new(false),
@@ -147,8 +152,16 @@ impl Scheduler {
         let shared = (&self.injector, &self.inboxes[queue.index]);
         let colleague_free = self.busy.load(SeqCst) < self.parkers.len();
         match queue.push(task, shared, idle_colleagues, colleague_free) {
-            Pushed::Local | Pushed::Inbox => bump_owned(&counters.local_schedules),
-            Pushed::HandedOff(n) => {
+            Pushed::Local => bump_owned(&counters.local_schedules),
+            // Counted when the inbox is moved to a queue (here or by a thief), not twice.
+            Pushed::Inbox { first } => {
+                // Without a patrolling driver's sleeper (or without a driver at all)
+                // nobody would look: wake an idle colleague, once per poll.
+                if first && idle_colleagues > 0 && !self.patrolling.load(SeqCst) {
+                    self.notify_one();
+                }
+            }
+            Pushed::Spilled(n) => {
                 bump_owned(&counters.local_schedules);
                 add_owned(&counters.remote_schedules, n as u64);
                 self.notify_one();
@@ -210,8 +223,8 @@ impl Scheduler {
     /// sleeper is not patrolling (it went to sleep while every worker idled), wake it so
     /// that it re-parks patrolling and can take what this worker pushes during long polls.
     pub(crate) fn ensure_patrol(&self) {
-        if self.driving.load(Acquire) && !self.patrolling.load(Acquire) {
-            self.parkers[self.driver_holder.load(Acquire)].unpark();
+        if self.driving.load(SeqCst) && !self.patrolling.load(SeqCst) {
+            self.parkers[self.driver_holder.load(SeqCst)].unpark();
         }
     }
 
@@ -263,12 +276,15 @@ impl Scheduler {
     /// Takes the driver role for worker `index` if nobody of this runtime holds it.
     pub(crate) fn take_driver_role(&self, index: usize) -> Option<DriverRole<'_>> {
         self.driver.as_ref()?;
+        // SeqCst, like `patrolling` and the idle list: a worker that becomes busy reads
+        // `driving` then `patrolling`, the taker writes `driving` then reads the idle
+        // list; with weaker orderings both could miss the other.
         let taken = self
             .driving
-            .compare_exchange(false, true, AcqRel, Acquire)
+            .compare_exchange(false, true, SeqCst, SeqCst)
             .is_ok();
         taken.then(|| {
-            self.driver_holder.store(index, Release);
+            self.driver_holder.store(index, SeqCst);
             DriverRole { scheduler: self }
         })
     }
@@ -309,6 +325,8 @@ impl Scheduler {
         for task in self.registry.close() {
             task.shut_down();
         }
+        // Queued blocking closures never start; running ones get a grace period.
+        self.blocking.shut_down();
     }
 
     pub(crate) fn metrics(&self) -> Metrics {
@@ -346,6 +364,6 @@ impl DriverRole<'_> {
 
 impl Drop for DriverRole<'_> {
     fn drop(&mut self) {
-        self.scheduler.driving.store(false, Release);
+        self.scheduler.driving.store(false, SeqCst);
     }
 }

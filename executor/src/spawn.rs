@@ -73,6 +73,45 @@ where
     Builder::new().spawn_local(future)
 }
 
+/// Runs a blocking closure on the runtime's blocking pool, not on a worker, and returns
+/// a handle to `.await` its result.
+///
+/// Use it for work that computes for a long time or blocks the thread (file I/O, a
+/// blocking library call, `std::thread::sleep`): on a worker it would keep every other
+/// task waiting. The pool starts threads on demand, up to
+/// [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads), and idle
+/// ones exit after a while. A panic in the closure reaches the handle. `abort` cancels a
+/// closure that has not started yet; a running one cannot be interrupted.
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says how to get one.
+///
+/// # Examples
+///
+/// ```
+/// let rt = turtles_executor::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     turtles_executor::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap()
+/// });
+/// assert_eq!(sum, 5050);
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let Some(handle) = Handle::try_current() else {
+        panic!(
+            "spawn_blocking was called outside a runtime: the closure runs on the runtime's \
+             blocking pool, and this thread belongs to no runtime. Fix: call it inside \
+             `block_on` or from a task, or use `Handle::spawn_blocking`."
+        )
+    };
+    handle.spawn_blocking(f)
+}
+
 /// Configures a task before spawning it; today, its name.
 ///
 /// The name shows up in [`JoinError`](crate::JoinError)'s message and in

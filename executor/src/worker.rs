@@ -15,7 +15,7 @@ use crate::{
     metrics::bump_owned,
     run_queue::RunQueue,
     scheduler::{Scheduler, PATROL},
-    sync::{Arc, Ordering::Release},
+    sync::{Arc, Ordering::SeqCst},
     task::{AfterRun, Runnable},
 };
 
@@ -42,9 +42,23 @@ pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
         since_injector: std::cell::Cell::new(0),
         busy: std::cell::Cell::new(false),
     };
+    // Leaving is a guard, so that it happens even if something unwinds out of the loop:
+    // the busy count, the thread-local and an orphaned runtime's shutdown depend on it.
+    let leaving = Leaving(&worker);
     worker.run_loop();
-    worker.queue.uninstall();
-    worker.scheduler.worker_left();
+    drop(leaving);
+}
+
+/// Runs when a worker's loop is over, however it ends.
+struct Leaving<'a>(&'a Worker);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        let worker = self.0;
+        worker.set_busy(false);
+        worker.queue.uninstall();
+        worker.scheduler.worker_left();
+    }
 }
 
 impl Worker {
@@ -80,6 +94,11 @@ impl Worker {
     fn set_busy(&self, busy: bool) {
         if self.busy.replace(busy) != busy {
             self.scheduler.set_busy(busy);
+            if busy {
+                // We may run long: make sure the driver's sleeper patrols, so that what we
+                // push into our inbox meanwhile is found.
+                self.scheduler.ensure_patrol();
+            }
         }
     }
 
@@ -114,6 +133,12 @@ impl Worker {
         if let Some(role) = self.scheduler.take_driver_role(self.queue.index) {
             let driver = role.driver();
             driver.park(driver.token(), Some(Duration::ZERO));
+            drop(role);
+            // Nobody held the role, so an idle colleague that tried to take it meanwhile
+            // went to its condvar instead: wake one so that it re-parks in the driver.
+            if self.scheduler.sleepers.idle() > 0 {
+                self.scheduler.notify_one();
+            }
         }
     }
 
@@ -136,14 +161,14 @@ impl Worker {
         // an unpark then wakes one thread, not every thread in the reactor.
         let drove = match scheduler.take_driver_role(index) {
             Some(_role) => {
-                // A colleague is busy: patrol, so that a task it pushes to the injector
-                // (or one stranded behind its long poll) is found without a wake-up.
+                // A colleague is busy: patrol, so that a task it pushes into its inbox
+                // during a long poll is found without a wake-up.
                 let patrol = scheduler.sleepers.idle() < scheduler.parkers.len();
-                scheduler.patrolling.store(patrol, Release);
+                scheduler.patrolling.store(patrol, SeqCst);
                 self.queue.in_driver.set(true);
                 parker.park_in_driver(patrol.then_some(PATROL));
                 self.queue.in_driver.set(false);
-                scheduler.patrolling.store(false, Release);
+                scheduler.patrolling.store(false, SeqCst);
                 true
             } // the role is released here
             None => {
@@ -152,14 +177,14 @@ impl Worker {
             }
         };
         scheduler.sleepers.unregister(index);
-        let found_work = !self.queue.is_empty() || !scheduler.injector.is_empty();
+        let found_work = !self.queue.is_empty()
+            || !scheduler.injector.is_empty()
+            || scheduler.colleagues_have_work(index);
         if found_work && drove {
             // We leave the driver to run what it woke. Hand the role on: an idle
             // colleague re-parks and takes it, so timers and I/O stay watched while we
             // are busy — however long our next poll runs.
             scheduler.notify_one();
-        } else if found_work {
-            scheduler.ensure_patrol();
         }
     }
 }

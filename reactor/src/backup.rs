@@ -7,12 +7,14 @@
 //! then nobody would ever fire the timer. (smol's async-io solves this the same way;
 //! tokio instead panics with "there is no reactor running".)
 //!
-//! So every turtles runtime and `block_on` *attaches* while it exists (a count), and the
-//! first timer or socket registered while nothing is attached starts one backup thread,
-//! `turtles-reactor`. It drives the reactor only while the count is zero — sleeping in
-//! `epoll_wait` when there is nothing to do, so an idle process burns no CPU — and
-//! waits on a condvar otherwise, so it never competes with a runtime's workers, whose
-//! wakes land in their own run queues.
+//! So every turtles runtime and `block_on` *attaches* while it exists (a count). When a
+//! timer or socket is registered while nothing is attached — or the last attachment
+//! goes while timers or sockets still wait — one backup thread, `turtles-reactor`, is
+//! started (once; it lives as long as the process). It drives the reactor only while
+//! the count is zero — sleeping in `epoll_wait` when there is nothing to do, so an idle
+//! process burns no CPU — and waits on a condvar otherwise, so it stays out of the way
+//! of a runtime's workers, whose wakes land in their own run queues (an attach unparks
+//! it once, if it was polling).
 
 use std::{
     io,

@@ -439,7 +439,14 @@ pub struct AttachedDriver {
 
 impl Drop for AttachedDriver {
     fn drop(&mut self) {
-        self.reactor.backup.detach();
+        let reactor = self.reactor;
+        reactor.backup.detach();
+        // The last runtime may go while a future polled by another executor still waits
+        // on a timer or a socket here: then nobody else will ever drive the reactor.
+        let waiting = reactor.timers.len() > 0 || lock(&reactor.sources).len() > 0;
+        if waiting {
+            reactor.ensure_driven();
+        }
     }
 }
 
