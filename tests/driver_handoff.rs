@@ -49,10 +49,11 @@ fn one_round() {
     // timer fires there), which then parks again — last — and takes the driver back.
     rt.block_on(rt.spawn(turtles::time::sleep(Duration::from_millis(5))))
         .unwrap();
-    thread::sleep(Duration::from_millis(20)); // let it park
-                                              // So this remote spawn unparks the driver's sleeper (the last idle worker) for
-                                              // injector work: it leaves the driver to run a 700 ms poll. Unless it hands the
-                                              // driver role to its idle colleague, nobody watches the 100 ms timer meanwhile.
+    // Let it park.
+    thread::sleep(Duration::from_millis(20));
+    // So this remote spawn unparks the driver's sleeper (the last idle worker) for
+    // injector work: it leaves the driver to run a 700 ms poll. Unless it hands the
+    // driver role to its idle colleague, nobody watches the 100 ms timer meanwhile.
     rt.spawn(async { thread::sleep(LONG_POLL) }).detach();
     let fired = rx.recv_timeout(PATIENCE).expect("the timer fired");
     assert!(fired >= Duration::from_millis(100));

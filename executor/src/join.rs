@@ -8,7 +8,7 @@
 //! ```text
 //!   Waiting ──deliver──> Ready ──poll──> Taken        (terminal)
 //!      │                   │
-//!      └──────detach───────┴──────────> Detached      (terminal; Waiting --deliver--> stays Detached)
+//!      └──────detach───────┴──────────> Detached      (terminal; a later deliver discards the output)
 //! ```
 //!
 //! Dropping a `JoinHandle` detaches the task (tokio's rule): it keeps running, and if it

@@ -64,11 +64,11 @@
 //! | `task.rs` | a `Send` task, its waker, and the `Schedule` trait it runs through |
 //! | `registry.rs` | every live task, so shutdown can finish them all |
 //! | `blocking.rs` | `spawn_blocking`'s pool: threads for work that would block a worker |
-//! | `run_queue.rs` | a worker's own queue; the thread-local that finds it |
-//! | `scheduler.rs` | the multi-threaded scheduler: where a woken task goes; spawning; shutdown |
+//! | `run_queue.rs` | a worker's own queue, its inbox for pushes made during a poll, and the thread-local that finds them |
+//! | `scheduler.rs` | the multi-threaded scheduler: where a woken task goes; the driver role and its patrol; spawning; shutdown |
 //! | `handle.rs` | [`Handle`]: the runtime's shared state, cloneable, for spawning anywhere |
 //! | `context.rs` | which runtime this thread spawns onto; refusing to block where it would deadlock |
-//! | `worker.rs` | the worker loop: pop, poll, park |
+//! | `worker.rs` | the worker loop: pop, poll, park; handing the driver role on |
 //! | `local.rs` | `spawn_local`: `!Send` tasks in a thread-owned slab |
 //! | `block_on.rs` | run one future on this thread |
 //! | `spawn.rs` | [`spawn`], [`spawn_local`], [`TaskBuilder`] |

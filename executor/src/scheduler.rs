@@ -2,11 +2,16 @@
 //! goes, spawning, and shutdown.
 //!
 //! Lesson: "scheduling" a task is just pushing it onto a queue that some thread will
-//! pop. The choice of queue is the whole policy, and it is [`Schedule::schedule`] below:
-//! * a wake on a worker of the same runtime goes to that worker's own run queue
-//!   ([`run_queue`](crate::run_queue): no lock, no other thread involved, warm caches);
+//! pop. The choice of queue is the whole policy; [`Schedule::schedule`] below dispatches
+//! and `run_queue.rs` decides the details:
+//! * a wake on a worker of the same runtime goes to that worker's own run queue (no
+//!   lock, no other thread involved, warm caches) — or, from inside a poll while a
+//!   colleague is free, to its inbox, where that colleague can take it;
 //! * a wake from anywhere else goes to the global injector, and exactly one idle
 //!   worker is unparked to take it.
+//!
+//! The driver role lives here too: at most one worker sleeps in the driver
+//! ([`DriverRole`]), and it *patrols* (wakes every [`PATROL`]) while a colleague is busy.
 //!
 //! Shutdown (invariant 4 of ARCHITECTURE.md) happens here too: stop the workers, close
 //! the injector, then finish every task still in the registry. Every `Waker` that

@@ -2,8 +2,8 @@
 //!
 //! Lesson: waking every idle worker for every new task (a "thundering herd") wastes
 //! more time in the kernel than the task takes to run. A producer that pushes a task
-//! to the injector calls [`Sleepers::notify_one`]: a single atomic load when nobody is
-//! idle, and one `unpark` of one worker otherwise.
+//! to the injector calls `Scheduler::notify_one`, which asks [`Sleepers::pop`] for one
+//! idle worker: a single atomic load when nobody is idle, one `unpark` otherwise.
 //!
 //! The race that matters (invariant 2 of ARCHITECTURE.md, "a worker that is parking at that very
 //! moment"): a worker registers as idle, *then* looks at the injector one last time; a

@@ -16,7 +16,8 @@
 //!                                           │                                       v
 //!                                           │                                   SCHEDULED
 //!                                           │                                 (the *worker* re-queues)
-//!   complete(), by whoever owns the future: RUNNING or RUNNING|C ──> COMPLETE  (output, panic, cancel)
+//!   complete(), by whoever owns the future: RUNNING, NOTIFIED (woken, then Ready), or
+//!                                           RUNNING|C               ──> COMPLETE  (output, panic, cancel)
 //!                                           SCHEDULED or IDLE    ──> COMPLETE  (shutdown: nobody runs it)
 //! ```
 //!

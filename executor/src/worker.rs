@@ -4,8 +4,11 @@
 //!
 //! The worker pops from its own [`RunQueue`] and, every [`INJECTOR_INTERVAL`] tasks, from
 //! the global injector first, so that remote wakes are never stuck behind a busy local
-//! queue. When both are empty it parks: one worker of the runtime sleeps inside the
-//! `Driver` (the reactor's `epoll_wait`), the others on their own condvars.
+//! queue; with both empty it takes half of a colleague's inbox. When there is nothing
+//! at all it parks: the worker holding the driver role sleeps inside the `Driver` (the
+//! reactor's `epoll_wait`) — patrolling while a colleague is busy — the others on their
+//! own condvars. Leaving the driver with work in hand, it wakes an idle colleague to
+//! take the role over, so timers and I/O stay watched however long its next poll runs.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Loom models of every concurrent protocol in turtles.
+//! Loom models of turtles' concurrent protocols.
 //!
 //! Lesson: a test runs one interleaving of threads, the one the OS happened to pick.
 //! A loom model runs the *same* code under every interleaving (up to a preemption

@@ -21,7 +21,8 @@ pub(crate) use loom::sync::{
     Condvar, Mutex, MutexGuard,
 };
 
-/// Locks a mutex, ignoring poisoning: no user code runs while a reactor lock is held
+/// Locks a mutex, ignoring poisoning: no user code but a waker's `clone` runs while a
+/// reactor lock is held
 /// (wakers are always woken after the lock is released).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex

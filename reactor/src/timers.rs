@@ -114,7 +114,8 @@ impl Timers {
         };
         let fired = due.len();
         for waker in due {
-            // Outside the lock: waking may run a whole task inline. Contained: one
+            // Outside the timer list's lock (the poller's seat is still held: see
+            // ARCHITECTURE.md, "Known limitations"). Contained: one
             // panicking waker must not keep the others in this batch asleep.
             wake_contained(waker, "a timer");
         }
