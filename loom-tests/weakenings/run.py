@@ -45,7 +45,7 @@ WEAKENINGS = [
      [(E + "worker.rs", "        if found_work && drove {", "        if false && found_work && drove {")]),
     ("no-recheck-before-park", "executor", "invariant_2_a_spawn_racing_a_parking_worker_is_not_lost",
      "a worker registers as idle and parks without looking at the injector again",
-     [(E + "worker.rs", "if !scheduler.injector.is_empty() || scheduler.is_shutting_down() {", "if scheduler.is_shutting_down() {")]),
+     [(E + "worker.rs", "        if !scheduler.injector.is_empty()\n            || scheduler.colleagues_have_work(index)\n            || scheduler.is_shutting_down()\n        {", "        if scheduler.is_shutting_down() {")]),
     ("spill-copies", "executor", "invariant_1_local_queue_spill_loses_no_task_and_runs_none_twice",
      "the spill copies the older half to the injector instead of moving it",
      [(E + "run_queue.rs", "for spilled in tasks.drain(..half) {", "for spilled in tasks.iter().take(half).cloned().collect::<Vec<_>>() {")]),
