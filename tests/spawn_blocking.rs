@@ -106,13 +106,22 @@ fn an_aborted_queued_closure_never_runs() {
 fn shutdown_cancels_queued_closures_and_waits_for_running_ones() {
     let rt = runtime_with_pool(1);
     let (release, gate) = mpsc::channel::<()>();
+    let (started, running) = mpsc::channel::<()>();
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
     let (first, second) = rt.block_on(async move {
-        let first = turtles::spawn_blocking(move || gate.recv_timeout(PATIENCE).is_ok());
+        let first = turtles::spawn_blocking(move || {
+            started.send(()).unwrap();
+            gate.recv_timeout(PATIENCE).is_ok()
+        });
         let second = turtles::spawn_blocking(move || r.store(true, SeqCst));
         (first, second)
     });
+    // Shutdown cancels what is still queued: wait until the first closure really runs
+    // (under load the pool thread may not have picked it up yet).
+    running
+        .recv_timeout(PATIENCE)
+        .expect("the first closure starts");
     let releaser = thread::spawn(move || {
         thread::sleep(Duration::from_millis(50));
         release.send(()).unwrap();
