@@ -152,11 +152,6 @@ fn idle_pool_threads_exit_after_the_keep_alive() {
             .unwrap()
     };
     let first = on(&rt);
-    assert_eq!(
-        on(&rt),
-        first,
-        "a thread idle for less than the keep-alive is reused"
-    );
     let deadline = Instant::now() + PATIENCE;
     loop {
         thread::sleep(Duration::from_millis(100));
