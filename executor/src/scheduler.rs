@@ -155,7 +155,9 @@ impl Scheduler {
             .saturating_sub(usize::from(queue.in_driver.get()));
         let counters = &self.counters[queue.index];
         let shared = (&self.injector, &self.inboxes[queue.index]);
-        let colleague_free = self.busy.load(SeqCst) < self.parkers.len();
+        // Only a push from inside a poll asks (see `RunQueue::push`): the reschedule after
+        // a `yield_now` skips this load of a line every worker writes.
+        let colleague_free = queue.polling.get() && self.busy.load(SeqCst) < self.parkers.len();
         match queue.push(task, shared, idle_colleagues, colleague_free) {
             Pushed::Local => bump_owned(&counters.local_schedules),
             // Counted when the inbox is moved to a queue (here or by a thief), not twice.
