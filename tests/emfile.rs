@@ -2,18 +2,15 @@
 //! crash, and the listener works again once descriptors are free. Alone in its binary
 //! because it exhausts the process's descriptors on purpose.
 
-use std::{fs::File, io, process::Command};
+mod common;
+
+use std::{fs::File, io};
 
 use turtles::net::{TcpListener, TcpStream};
 
 #[test]
 fn accept_reports_emfile_and_recovers() {
-    // Lower our own soft limit so exhausting it is quick (util-linux's prlimit).
-    let status = Command::new("prlimit")
-        .args(["--pid", &std::process::id().to_string(), "--nofile=256:"])
-        .status()
-        .expect("prlimit (util-linux) runs");
-    assert!(status.success());
+    common::lower_fd_limit(256);
 
     turtles::block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -3,16 +3,13 @@
 //! descriptors are free, the next attempt starts it. Alone in its binary because it
 //! exhausts the process's descriptors before anything of turtles has run.
 
-use std::{fs::File, process::Command, time::Duration};
+mod common;
+
+use std::{fs::File, time::Duration};
 
 #[test]
 fn a_failed_reactor_start_is_retried_once_descriptors_are_free() {
-    // Lower our own soft limit so exhausting it is quick (util-linux's prlimit).
-    let status = Command::new("prlimit")
-        .args(["--pid", &std::process::id().to_string(), "--nofile=256:"])
-        .status()
-        .expect("prlimit (util-linux) runs");
-    assert!(status.success());
+    common::lower_fd_limit(256);
 
     let mut hog = Vec::new();
     while let Ok(f) = File::open("/dev/null") {

@@ -143,3 +143,17 @@ pub fn assert_runtime_alive(rt: &Runtime) {
         "a new sleep fires"
     );
 }
+
+/// Lowers this process's soft limit on open files to `n` (util-linux's `prlimit`), so
+/// that a test can exhaust it quickly. Only for a test alone in its binary.
+pub fn lower_fd_limit(n: u32) {
+    let status = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &std::process::id().to_string(),
+            &format!("--nofile={n}:"),
+        ])
+        .status()
+        .expect("prlimit (util-linux) runs");
+    assert!(status.success(), "prlimit could not lower the limit");
+}
