@@ -75,6 +75,10 @@ impl Runtime {
 
     /// Runs `future` to completion on the current thread; `spawn` inside it uses this runtime.
     ///
+    /// While the future waits, this thread sleeps in the runtime's driver (with the
+    /// facade: the reactor), so timers and I/O are served even while every worker is
+    /// stuck in a long poll.
+    ///
     /// # Panics
     ///
     /// When called on a worker thread or inside another `block_on` (that would deadlock).
@@ -92,10 +96,13 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // This thread sleeps in the runtime's driver too: while every worker runs a long
+        // poll, nobody else would watch timers and I/O, and the future waiting here on a
+        // timer would wake late by as long as the longest poll.
         block_on_with(
             future,
             Some(CurrentHandle::Handle(self.handle.clone())),
-            None,
+            self.handle.scheduler.driver.clone(),
         )
     }
 
