@@ -2,7 +2,9 @@
 //!
 //! Lesson: the executor and the reactor never name each other. The executor says
 //! "when a thread is idle, it sleeps in a `Driver`"; the reactor says "whoever sleeps
-//! in `park` serves I/O and timers". This file is the whole of the marriage.
+//! in `park` serves I/O and timers". And where a reactor future waits, the reactor
+//! tells a hook, which records it in the executor's current task. This file is the
+//! whole of the marriage.
 
 use std::{io, sync::Arc, time::Duration};
 
@@ -31,5 +33,8 @@ impl Driver for ReactorDriver {
 /// it, which keeps the reactor's backup thread out of the way for as long as it is held.
 pub(crate) fn reactor_driver() -> io::Result<(Arc<dyn Driver>, AttachedDriver)> {
     let reactor = Reactor::global()?;
+    // The second thread of the marriage: where a reactor future waits, the executor
+    // writes into the task it runs (for the watchdog). Installing it twice is a no-op.
+    turtles_reactor::set_awaiting_hook(turtles_executor::record_awaiting);
     Ok((Arc::new(ReactorDriver(reactor)), reactor.attach_driver()))
 }

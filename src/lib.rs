@@ -49,7 +49,7 @@ mod runtime;
 pub use runtime::{block_on, Builder, Runtime};
 pub use turtles_executor::{
     future, join, spawn, spawn_blocking, spawn_local, try_join, Handle, JoinError, JoinHandle,
-    Metrics, PanicReport,
+    Metrics, PanicReport, StallReport,
 };
 
 /// Tasks: spawning, naming, joining, yielding.

@@ -7,7 +7,7 @@
 
 use std::{fmt, future::Future, io, sync::OnceLock};
 
-use turtles_executor::{CurrentHandle, Handle, JoinHandle, Metrics, PanicReport};
+use turtles_executor::{CurrentHandle, Handle, JoinHandle, Metrics, PanicReport, StallReport};
 
 use turtles_reactor::AttachedDriver;
 
@@ -259,6 +259,67 @@ impl Builder {
     ) -> Builder {
         Builder {
             inner: self.inner.on_unobserved_panic(hook),
+        }
+    }
+
+    /// The watchdog reports a poll that runs longer than this (default 100 ms): such a
+    /// poll blocks its worker. Zero makes `build` return an `InvalidInput` error; to turn
+    /// the watchdog off, use [`watchdog(false)`](Self::watchdog).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::builder()
+    ///     .stall_threshold(std::time::Duration::from_millis(500))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn stall_threshold(self, threshold: std::time::Duration) -> Builder {
+        Builder {
+            inner: self.inner.stall_threshold(threshold),
+        }
+    }
+
+    /// Whether the runtime has a watchdog thread (default: yes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles::Runtime::builder().watchdog(false).build().unwrap();
+    /// ```
+    pub fn watchdog(self, enabled: bool) -> Builder {
+        Builder {
+            inner: self.inner.watchdog(enabled),
+        }
+    }
+
+    /// Where the watchdog's [`StallReport`]s go, one per poll that runs longer than the
+    /// [`stall_threshold`](Self::stall_threshold); default: stderr. The report names the
+    /// task and the line where it last waited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{sync::{Arc, Mutex}, time::Duration};
+    /// let lines = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = lines.clone();
+    /// let rt = turtles::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .stall_threshold(Duration::from_millis(50))
+    ///     .on_stall(move |report| sink.lock().unwrap().push(report.awaiting().map(|at| at.line())))
+    ///     .build()
+    ///     .unwrap();
+    /// let line = line!() + 2;
+    /// rt.block_on(rt.spawn(async {
+    ///     turtles::time::sleep(Duration::from_millis(1)).await;
+    ///     std::thread::sleep(Duration::from_millis(300)); // blocks the worker after that line
+    /// }))
+    /// .unwrap();
+    /// assert_eq!(*lines.lock().unwrap(), [Some(line)]);
+    /// ```
+    pub fn on_stall(self, hook: impl Fn(&StallReport) + Send + Sync + 'static) -> Builder {
+        Builder {
+            inner: self.inner.on_stall(hook),
         }
     }
 

@@ -23,6 +23,7 @@ use std::{
 use futures_task::{waker_ref, ArcWake};
 
 use crate::{
+    awaiting,
     context::{self, CurrentHandle, Role},
     local::{LocalSet, ReadyList},
     panic::default_panic_hook,
@@ -100,7 +101,10 @@ pub fn block_on_with<F: Future>(
 
     loop {
         if main.woken.swap(false, AcqRel) {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            let polled = future.as_mut().poll(&mut cx);
+            // Not a task: nobody asks where it waits; cleared so that no record leaks.
+            let _ = awaiting::take();
+            if let Poll::Ready(output) = polled {
                 return output;
             }
         }

@@ -108,6 +108,9 @@ where
     fn is_finished(&self) -> bool {
         self.header.join.is_ready()
     }
+    fn meta(&self) -> &TaskMeta {
+        &self.header.meta
+    }
     fn detach(&self) {
         self.header.join.detach(&self.header.meta, &self.hook);
     }

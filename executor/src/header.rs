@@ -20,6 +20,7 @@
 use std::any::Any;
 
 use crate::{
+    awaiting::AwaitSlot,
     join::{JoinError, JoinSlot},
     meta::TaskMeta,
     panic::{drop_catching, report_and_drop, PanicHook},
@@ -33,6 +34,9 @@ use crate::{
 pub(crate) struct Header<T> {
     pub(crate) state: State,
     pub(crate) meta: TaskMeta,
+    /// Where the task last waited (`awaiting.rs`): written after a `Pending`, read by
+    /// the watchdog.
+    pub(crate) awaiting: AwaitSlot,
     pub(crate) join: JoinSlot<T>,
 }
 
@@ -51,6 +55,7 @@ impl<T> Header<T> {
         Header {
             state: State::new_scheduled(),
             meta,
+            awaiting: AwaitSlot::default(),
             join: JoinSlot::new(),
         }
     }

@@ -28,6 +28,7 @@ use std::{
 };
 
 use crate::{
+    awaiting,
     meta::TaskMeta,
     panic::{
         call_catching, drop_catching, panic_message, report_and_drop, report_unobserved, PanicHook,
@@ -161,6 +162,8 @@ pub(crate) trait Join<T>: Send + Sync {
     fn is_finished(&self) -> bool;
     /// The slot's `detach`, with the task's identity and hook.
     fn detach(&self);
+    /// Who the task is: what a task awaiting this handle waits for.
+    fn meta(&self) -> &TaskMeta;
 }
 
 /// An owned permission to await a spawned task's output.
@@ -235,7 +238,14 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.task.poll_join(cx)
+        let poll = self.task.poll_join(cx);
+        if poll.is_pending() {
+            // Awaited directly, a handle has no call of the user's to record: name the
+            // task it waits for instead (`awaiting.rs`).
+            let meta = self.task.meta();
+            awaiting::record_join(meta.id, meta.location);
+        }
+        poll
     }
 }
 

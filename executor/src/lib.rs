@@ -55,6 +55,7 @@
 //! | `sync.rs` | every sync primitive, swapped for loom's under `--cfg loom`; the injector queue |
 //! | `state.rs` | the task state machine: one atomic word, one winner per race |
 //! | `meta.rs` | who a task is: id, name, the line that spawned it |
+//! | `awaiting.rs` | where a task waits: the user's line of its last `Pending` |
 //! | `panic.rs` | panics caught, reported, never lost; containing user code |
 //! | `metrics.rs` | counters: single-writer per worker, shared ones with `fetch_add` |
 //! | `park.rs` | sleeping without missing a wake; the [`Driver`] seam to the reactor |
@@ -63,10 +64,12 @@
 //! | `header.rs` | what every task has, and the one path by which every task ends |
 //! | `task.rs` | a `Send` task, its waker, and the `Schedule` trait it runs through |
 //! | `registry.rs` | every live task, so shutdown can finish them all |
+//! | `watch.rs` | what each worker polls right now, visible without a lock: the watchdog's eyes |
 //! | `blocking.rs` | `spawn_blocking`'s pool: threads for work that would block a worker |
 //! | `run_queue.rs` | a worker's own queue, its inbox for pushes made during a poll, and the thread-local that finds them |
 //! | `scheduler.rs` | the multi-threaded scheduler: where a woken task goes; the driver role and its patrol; spawning; shutdown |
 //! | `handle.rs` | [`Handle`]: the runtime's shared state, cloneable, for spawning anywhere |
+//! | `watchdog.rs` | the thread that reports a poll blocking its worker: [`StallReport`] |
 //! | `context.rs` | which runtime this thread spawns onto; refusing to block where it would deadlock |
 //! | `worker.rs` | the worker loop: pop, poll, park; handing the driver role on |
 //! | `local.rs` | `spawn_local`: `!Send` tasks in a thread-owned slab |
@@ -84,6 +87,7 @@
 mod sync;
 mod state;
 mod meta;
+mod awaiting;
 mod panic;
 mod metrics;
 mod park;
@@ -92,10 +96,12 @@ mod join;
 mod header;
 mod task;
 mod registry;
+mod watch;
 mod blocking;
 mod run_queue;
 mod scheduler;
 mod handle;
+mod watchdog;
 mod context;
 mod worker;
 mod local;
@@ -105,6 +111,7 @@ mod yield_now;
 pub mod future;
 mod runtime;
 
+pub use awaiting::record_awaiting;
 pub use block_on::{block_on, block_on_with};
 pub use context::CurrentHandle;
 pub use handle::Handle;
@@ -113,6 +120,7 @@ pub use metrics::Metrics;
 pub use panic::PanicReport;
 pub use park::Driver;
 pub use runtime::{Builder, Runtime};
+pub use watchdog::StallReport;
 pub use spawn::{spawn, spawn_blocking, spawn_local, Builder as TaskBuilder};
 pub use yield_now::{yield_now, YieldNow};
 

@@ -36,6 +36,7 @@ use futures_task::ArcWake;
 use slab::Slab;
 
 use crate::{
+    awaiting,
     header::{Header, Outcome},
     join::{Join, JoinError, JoinHandle},
     meta::TaskMeta,
@@ -154,6 +155,9 @@ impl<T: Send + 'static> Join<T> for LocalHeader<T> {
     fn is_finished(&self) -> bool {
         self.header.join.is_ready()
     }
+    fn meta(&self) -> &TaskMeta {
+        &self.header.meta
+    }
     fn detach(&self) {
         self.header.join.detach(&self.header.meta, &self.hook);
     }
@@ -197,8 +201,13 @@ where
             .future
             .as_mut()
             .expect("a RUNNING local task has its future");
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => return false,
+        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        let recorded = awaiting::take();
+        let outcome = match polled {
+            Ok(Poll::Pending) => {
+                self.task.header.awaiting.update(recorded);
+                return false;
+            }
             Ok(Poll::Ready(output)) => Outcome::Ready(output),
             Err(panic) => Outcome::Panicked(panic),
         };

@@ -69,6 +69,28 @@ impl Registry {
         all
     }
 
+    /// The first live task that `matches`, for diagnostics.
+    pub(crate) fn find(
+        &self,
+        matches: impl Fn(&Arc<dyn Runnable>) -> bool,
+    ) -> Option<Arc<dyn Runnable>> {
+        self.shards.iter().find_map(|shard| {
+            lock(shard)
+                .tasks
+                .iter()
+                .find(|(_, task)| matches(task))
+                .map(|(_, task)| task.clone())
+        })
+    }
+
+    /// How many live tasks `matches`, for diagnostics.
+    pub(crate) fn count(&self, matches: impl Fn(&Arc<dyn Runnable>) -> bool) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| lock(shard).tasks.iter().filter(|(_, t)| matches(t)).count())
+            .sum()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()

@@ -19,6 +19,7 @@ use crate::{
     park::Driver,
     scheduler::Scheduler,
     sync::{thread, Arc},
+    watchdog::{self, default_stall_hook, StallHook, StallReport, DEFAULT_STALL_THRESHOLD},
     worker,
 };
 
@@ -37,6 +38,8 @@ use crate::{
 pub struct Runtime {
     handle: Handle,
     workers: Vec<thread::JoinHandle<()>>,
+    /// The watchdog's thread, unless it was turned off.
+    watchdog: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Runtime {
@@ -161,7 +164,9 @@ impl Drop for Runtime {
             // Stop them all instead (this one after the poll that is dropping us), let
             // the last one out finish shutdown, and tell the task why.
             scheduler.orphan();
+            scheduler.watches.stop();
             self.workers.clear(); // detached: they end by themselves
+            self.watchdog = None; // so is the watchdog
             if std::thread::panicking() {
                 return; // dropped while unwinding: a second panic would abort the process
             }
@@ -177,6 +182,11 @@ impl Drop for Runtime {
             // A worker never unwinds (every poll is under catch_unwind); if the thread
             // died anyway there is nothing left to join.
             let _ = worker.join();
+        }
+        // The watchdog stops only now: a poll that holds up shutdown is reported too.
+        scheduler.watches.stop();
+        if let Some(watchdog) = self.watchdog.take() {
+            let _ = watchdog.join(); // it never unwinds: the hook is called catching
         }
         scheduler.finish_shutdown();
     }
@@ -205,6 +215,9 @@ pub struct Builder {
     thread_name: String,
     panic_hook: PanicHook,
     driver: Option<Arc<dyn Driver>>,
+    /// `None`: the watchdog is off.
+    stall_threshold: Option<Duration>,
+    stall_hook: StallHook,
 }
 
 impl Builder {
@@ -224,6 +237,10 @@ impl Builder {
             thread_name: "turtles-worker".to_owned(),
             panic_hook: default_panic_hook(),
             driver: None,
+            // Under loom the models build runtimes, and a watchdog thread would only
+            // multiply the interleavings they explore.
+            stall_threshold: (!cfg!(loom)).then_some(DEFAULT_STALL_THRESHOLD),
+            stall_hook: default_stall_hook(),
         }
     }
 
@@ -316,6 +333,68 @@ impl Builder {
         self
     }
 
+    /// The watchdog reports a poll that runs longer than this (default 100 ms): it
+    /// blocks its worker. Must be more than zero, else `build` returns an error; see
+    /// [`watchdog`](Self::watchdog) to turn it off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .stall_threshold(Duration::from_secs(1)) // only the really long ones
+    ///     .build()
+    ///     .unwrap();
+    /// let err = turtles_executor::Runtime::builder().stall_threshold(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn stall_threshold(mut self, threshold: Duration) -> Builder {
+        self.stall_threshold = Some(threshold);
+        self
+    }
+
+    /// Whether the runtime has a watchdog (default: yes). Without one, no thread looks
+    /// for blocked workers and `on_stall` is never called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().watchdog(false).build().unwrap();
+    /// ```
+    pub fn watchdog(mut self, enabled: bool) -> Builder {
+        self.stall_threshold = match (enabled, self.stall_threshold) {
+            (false, _) => None,
+            (true, Some(threshold)) => Some(threshold),
+            (true, None) => Some(DEFAULT_STALL_THRESHOLD),
+        };
+        self
+    }
+
+    /// Where the watchdog's reports go, once per poll that runs longer than
+    /// [`stall_threshold`](Self::stall_threshold). The default prints the report to
+    /// stderr. The hook runs on the watchdog's thread; a panic in it is caught and
+    /// printed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{sync::{Arc, Mutex}, time::Duration};
+    /// let stalls = Arc::new(Mutex::new(0));
+    /// let count = stalls.clone();
+    /// let rt = turtles_executor::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .stall_threshold(Duration::from_millis(50))
+    ///     .on_stall(move |_| *count.lock().unwrap() += 1)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(300)) })).unwrap();
+    /// assert_eq!(*stalls.lock().unwrap(), 1, "one poll, one report");
+    /// ```
+    pub fn on_stall(mut self, hook: impl Fn(&StallReport) + Send + Sync + 'static) -> Builder {
+        self.stall_hook = Arc::new(hook);
+        self
+    }
+
     /// What idle workers sleep in, so that they serve I/O and timers (the facade crate
     /// passes the reactor here).
     ///
@@ -366,6 +445,14 @@ impl Builder {
                 Some(n) => n,
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             };
+        if self.stall_threshold == Some(Duration::ZERO) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "stall_threshold(0): every poll takes some time, so the watchdog would report \
+                 them all; use a threshold above zero (the default is 100 ms), or \
+                 watchdog(false) to turn the watchdog off",
+            ));
+        }
         if self.max_blocking_threads == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -389,6 +476,7 @@ impl Builder {
         let mut runtime = Runtime {
             handle: handle.clone(),
             workers: Vec::with_capacity(workers),
+            watchdog: None,
         };
         for index in 0..workers {
             let (scheduler, handle) = (handle.scheduler.clone(), handle.clone());
@@ -397,6 +485,14 @@ impl Builder {
                 .spawn(move || worker::run(scheduler, index, handle));
             // On failure, dropping `runtime` shuts down the workers already started.
             runtime.workers.push(spawned?);
+        }
+        if let Some(threshold) = self.stall_threshold {
+            runtime.watchdog = Some(watchdog::start(
+                handle.scheduler.clone(),
+                threshold,
+                self.stall_hook,
+                format!("{}-watchdog", self.thread_name),
+            )?);
         }
         Ok(runtime)
     }
@@ -415,6 +511,7 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_name", &self.thread_name)
             .field("driver", &self.driver.is_some())
+            .field("stall_threshold", &self.stall_threshold)
             .finish()
     }
 }

@@ -35,6 +35,7 @@ use crate::{
         Ordering::{AcqRel, Acquire, Release, SeqCst},
     },
     task::{Runnable, Schedule, Task},
+    watch::Watches,
 };
 
 /// Everything the workers of one runtime share.
@@ -53,6 +54,8 @@ pub(crate) struct Scheduler {
     pub(crate) driver: Option<Arc<dyn Driver>>,
     /// Threads for `spawn_blocking`.
     pub(crate) blocking: BlockingPool,
+    /// What each worker polls right now, for the watchdog.
+    pub(crate) watches: Watches,
     /// At most one worker of this runtime sleeps in the driver; the others on condvars.
     /// Taken and released only through [`DriverRole`].
     driving: AtomicBool,
@@ -125,6 +128,7 @@ impl Scheduler {
             external: Counters::default(),
             driver,
             blocking,
+            watches: Watches::new(workers),
             driving: AtomicBool::new(false),
             driver_holder: AtomicUsize::new(0),
             patrolling: AtomicBool::new(false),
@@ -213,9 +217,15 @@ impl Scheduler {
     pub(crate) fn set_busy(&self, busy: bool) {
         if busy {
             self.busy.fetch_add(1, SeqCst);
+            self.watches.busy();
         } else {
             self.busy.fetch_sub(1, SeqCst);
         }
+    }
+
+    /// How many workers are running tasks right now.
+    pub(crate) fn busy_workers(&self) -> usize {
+        self.busy.load(SeqCst)
     }
 
     /// Whether any colleague of `worker` has tasks waiting in its inbox.

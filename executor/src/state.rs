@@ -102,6 +102,12 @@ impl State {
         State(AtomicUsize::new(SCHEDULED))
     }
 
+    /// Whether the task sits in a run queue, waiting for a worker. A snapshot, for
+    /// diagnostics (the watchdog's "tasks queued"): it may be stale by the time it is read.
+    pub fn is_scheduled(&self) -> bool {
+        self.0.load(Acquire) & LIFECYCLE == SCHEDULED
+    }
+
     /// Any thread: record a wake.
     pub fn wake(&self) -> OnWake {
         let mut current = self.0.load(Acquire);

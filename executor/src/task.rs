@@ -32,6 +32,7 @@ use std::{
 use futures_task::{waker_ref, ArcWake};
 
 use crate::{
+    awaiting::{self, Awaiting},
     header::{Header, Outcome},
     join::{Join, JoinError},
     meta::TaskMeta,
@@ -72,6 +73,10 @@ pub(crate) trait Runnable: Send + Sync + 'static {
     fn shut_down(&self);
     /// Who this task is, for diagnostics.
     fn meta(&self) -> &TaskMeta;
+    /// Where it last waited, for diagnostics (`awaiting.rs`).
+    fn awaiting(&self) -> Option<Awaiting>;
+    /// Whether it sits in a run queue right now, for diagnostics.
+    fn is_queued(&self) -> bool;
 }
 
 impl std::fmt::Debug for dyn Runnable {
@@ -162,7 +167,14 @@ where
             None => unreachable!("a RUNNING task still has its future: only its owner takes it"),
         };
         drop(future);
+        // Taken whatever the poll returned, so that it cannot leak into the next task.
+        let recorded = awaiting::take();
 
+        if polled.as_ref().is_ok_and(|poll| poll.is_pending()) {
+            // Before the task can be woken and polled elsewhere: after `after_pending`
+            // another thread may own it.
+            self.header.awaiting.update(recorded);
+        }
         match polled {
             Ok(Poll::Pending) => match self.header.state.after_pending() {
                 AfterPending::Idle => {}
@@ -187,6 +199,14 @@ where
 
     fn meta(&self) -> &TaskMeta {
         &self.header.meta
+    }
+
+    fn awaiting(&self) -> Option<Awaiting> {
+        self.header.awaiting.get()
+    }
+
+    fn is_queued(&self) -> bool {
+        self.header.state.is_scheduled()
     }
 }
 
@@ -221,6 +241,10 @@ where
 
     fn is_finished(&self) -> bool {
         self.header.join.is_ready()
+    }
+
+    fn meta(&self) -> &TaskMeta {
+        &self.header.meta
     }
 
     fn detach(&self) {

@@ -74,9 +74,12 @@ impl Worker {
             if let Some(task) = self.next_task() {
                 self.set_busy(true);
                 bump_owned(&self.counters().polls);
+                let watches = &self.scheduler.watches;
+                watches.begin(self.queue.index, &task);
                 self.queue.polling.set(true);
                 let after = task.run();
                 self.queue.polling.set(false);
+                watches.end(self.queue.index);
                 self.scheduler.drain_inbox(&self.queue);
                 match after {
                     AfterRun::Done => {}

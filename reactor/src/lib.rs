@@ -28,6 +28,7 @@
 //! |---|---|
 //! | `sync.rs` | the sync primitives loom checks, swapped for loom's under `--cfg loom` |
 //! | `wake.rs` | waking a user's `Waker` without letting its panic take the reactor down |
+//! | `awaiting.rs` | telling whoever runs a task the user's line where it waits |
 //! | `readiness.rs` | one source's readiness and wakers; the lost-event race, solved |
 //! | `sources.rs` | the token → source table, with generations against stale events |
 //! | `timers.rs` | deadlines in order, each with a waker |
@@ -44,6 +45,7 @@
 
 mod sync;
 mod wake;
+mod awaiting;
 mod readiness;
 mod sources;
 mod timers;
@@ -55,6 +57,7 @@ pub mod net;
 pub mod time;
 mod drive;
 
+pub use awaiting::{awaiting_hook, set_awaiting_hook, AwaitingHook};
 pub use drive::drive;
 pub use reactor::{AttachedDriver, Reactor, ReactorMetrics};
 

@@ -2,15 +2,16 @@
 
 use std::{
     fmt,
-    future::poll_fn,
+    future::Future,
     io,
+    panic::Location,
     net::{SocketAddr, ToSocketAddrs},
     task::{Context, Poll},
 };
 
 use socket2::{Domain, Socket, Type};
 
-use crate::{readiness::Direction, registration::Registration};
+use crate::{awaiting::poll_fn_at, readiness::Direction, registration::Registration};
 
 /// Connections the kernel queues before `accept`. std and mio use 128: a burst of a
 /// thousand connects overflows it, the kernel drops SYNs, and clients stall for the
@@ -122,8 +123,9 @@ impl TcpListener {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+    #[track_caller]
+    pub fn accept(&self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + '_ {
+        poll_fn_at(Location::caller(), |cx| self.poll_accept(cx))
     }
 
     /// The poll-level form of [`accept`](Self::accept).

@@ -5,14 +5,15 @@
 
 use std::{
     fmt,
-    future::poll_fn,
+    future::Future,
     io::{self, Read, Write},
     net::{Shutdown, SocketAddr, ToSocketAddrs},
+    panic::Location,
     pin::Pin,
     task::{Context, Poll},
 };
 
-use crate::{readiness::Direction, registration::Registration};
+use crate::{awaiting::poll_fn_at, readiness::Direction, registration::Registration};
 
 /// A TCP connection.
 ///
@@ -65,22 +66,29 @@ impl TcpStream {
     ///     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
     /// });
     /// ```
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let mut last = None;
-        for addr in addr.to_socket_addrs()? {
-            match Self::connect_one(addr).await {
-                Ok(stream) => return Ok(stream),
-                Err(e) => last = Some(e),
+    #[track_caller]
+    pub fn connect(addr: impl ToSocketAddrs) -> impl Future<Output = io::Result<TcpStream>> {
+        let at = Location::caller();
+        // Resolved now rather than at the first poll, so the future does not borrow
+        // `addr`: the same work at the same point of the task, since nothing awaits first.
+        let addrs = addr.to_socket_addrs();
+        async move {
+            let mut last = None;
+            for addr in addrs? {
+                match Self::connect_one(addr, at).await {
+                    Ok(stream) => return Ok(stream),
+                    Err(e) => last = Some(e),
+                }
             }
+            Err(last.unwrap_or_else(super::no_address))
         }
-        Err(last.unwrap_or_else(super::no_address))
     }
 
-    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+    async fn connect_one(addr: SocketAddr, at: &'static Location<'static>) -> io::Result<TcpStream> {
         // A non-blocking connect returns at once; the socket turns writable when the
         // handshake is over, one way or the other.
         let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        poll_fn(|cx| {
+        poll_fn_at(at, |cx| {
             stream
                 .io
                 .poll_io(cx, Direction::Write, |s| match s.take_error()? {
@@ -127,8 +135,20 @@ impl TcpStream {
     /// # })
     /// # .unwrap();
     /// ```
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+    #[track_caller]
+    pub fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.read_at(buf, Location::caller())
+    }
+
+    fn read_at<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+        at: &'static Location<'static>,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn_at(at, move |cx| self.poll_read_priv(cx, buf))
     }
 
     /// Reads exactly `buf.len()` bytes.
@@ -156,14 +176,21 @@ impl TcpStream {
     /// # })
     /// # .unwrap();
     /// ```
-    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.read(buf).await? {
-                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                n => buf = &mut buf[n..],
+    #[track_caller]
+    pub fn read_exact<'a>(
+        &'a mut self,
+        mut buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<()>> + 'a {
+        let at = Location::caller();
+        async move {
+            while !buf.is_empty() {
+                match self.read_at(buf, at).await? {
+                    0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    n => buf = &mut buf[n..],
+                }
             }
+            Ok(())
         }
-        Ok(())
     }
 
     /// Writes some bytes; returns how many.
@@ -186,8 +213,17 @@ impl TcpStream {
     /// # })
     /// # .unwrap();
     /// ```
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+    #[track_caller]
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.write_at(buf, Location::caller())
+    }
+
+    fn write_at<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+        at: &'static Location<'static>,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn_at(at, move |cx| self.poll_write_priv(cx, buf))
     }
 
     /// Writes all of `buf`.
@@ -212,14 +248,21 @@ impl TcpStream {
     /// # })
     /// # .unwrap();
     /// ```
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
+    #[track_caller]
+    pub fn write_all<'a>(
+        &'a mut self,
+        mut buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + 'a {
+        let at = Location::caller();
+        async move {
+            while !buf.is_empty() {
+                match self.write_at(buf, at).await? {
+                    0 => return Err(io::ErrorKind::WriteZero.into()),
+                    n => buf = &buf[n..],
+                }
             }
+            Ok(())
         }
-        Ok(())
     }
 
     /// Does nothing and succeeds: TCP keeps no buffer in user space.

@@ -2,12 +2,13 @@
 
 use std::{
     fmt,
-    future::poll_fn,
+    future::Future,
     io,
+    panic::Location,
     net::{SocketAddr, ToSocketAddrs},
 };
 
-use crate::{readiness::Direction, registration::Registration};
+use crate::{awaiting::poll_fn_at, readiness::Direction, registration::Registration};
 
 use super::for_each_addr;
 
@@ -78,13 +79,23 @@ impl UdpSocket {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = for_each_addr(target, Ok)?;
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
-        })
-        .await
+    #[track_caller]
+    pub fn send_to<'a>(
+        &'a self,
+        buf: &'a [u8],
+        target: impl ToSocketAddrs,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        let at = Location::caller();
+        // Resolved now, so the future does not borrow `target` (nothing awaits first).
+        let target = for_each_addr(target, Ok);
+        async move {
+            let target = target?;
+            poll_fn_at(at, |cx| {
+                self.io
+                    .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
+            })
+            .await
+        }
     }
 
     /// Receives one datagram; returns its length and sender.
@@ -109,8 +120,14 @@ impl UdpSocket {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))).await
+    #[track_caller]
+    pub fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
+        poll_fn_at(Location::caller(), move |cx| {
+            self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
+        })
     }
 
     /// Sets the default peer for [`send`](Self::send) and filters [`recv`](Self::recv)
@@ -159,8 +176,11 @@ impl UdpSocket {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf))).await
+    #[track_caller]
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn_at(Location::caller(), move |cx| {
+            self.io.poll_io(cx, Direction::Write, |s| s.send(buf))
+        })
     }
 
     /// Receives from the connected peer.
@@ -185,8 +205,11 @@ impl UdpSocket {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))).await
+    #[track_caller]
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn_at(Location::caller(), move |cx| {
+            self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))
+        })
     }
 
     /// The local address.

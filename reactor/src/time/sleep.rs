@@ -7,12 +7,13 @@
 
 use std::{
     future::Future,
+    panic::Location,
     pin::Pin,
     task::{Context, Poll},
     time::{Duration, Instant},
 };
 
-use crate::{reactor::Reactor, timers::TimerKey};
+use crate::{awaiting, reactor::Reactor, timers::TimerKey};
 
 /// Deadlines that do not fit in an `Instant` (`Duration::MAX`) become "about 30 years
 /// from now": far enough never to fire, near enough never to overflow.
@@ -41,6 +42,7 @@ pub(crate) fn deadline_after(duration: Duration) -> Instant {
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
@@ -54,10 +56,12 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// turtles_reactor::drive(turtles_reactor::time::sleep_until(Instant::now()));
 /// ```
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         entry: None,
+        made_at: Location::caller(),
     }
 }
 
@@ -68,6 +72,8 @@ pub struct Sleep {
     deadline: Instant,
     /// `Some` while registered with the reactor's timers.
     entry: Option<TimerKey>,
+    /// The user's line that made this sleep: where a task waiting on it waits.
+    made_at: &'static Location<'static>,
 }
 
 impl Sleep {
@@ -139,7 +145,7 @@ impl Future for Sleep {
                 self.entry = Some(reactor.add_timer(deadline, cx.waker().clone()));
             }
         }
-        Poll::Pending
+        awaiting::note(self.made_at, Poll::Pending)
     }
 }
 

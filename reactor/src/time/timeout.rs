@@ -30,6 +30,7 @@ use super::sleep::{deadline_after, sleep_until};
 ///     assert!(timeout(Duration::from_millis(10), slow).await.is_err());
 /// });
 /// ```
+#[track_caller]
 pub fn timeout<F: IntoFuture>(
     duration: Duration,
     future: F,
@@ -48,6 +49,7 @@ pub fn timeout<F: IntoFuture>(
 /// );
 /// assert!(late.is_err());
 /// ```
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(
     deadline: Instant,
     future: F,

@@ -1,0 +1,182 @@
+//! What each worker is polling right now, seen from the outside without a lock — the
+//! watchdog's eyes — and the bell that wakes the watchdog when it dozed off.
+//!
+//! Lesson: a poll that blocks its thread (a `std::sync::mpsc` receive, a
+//! `thread::sleep`, a CPU-bound loop, a blocking `block_on`) is invisible from inside:
+//! the worker is busy and cannot say so. So every worker keeps a *phase* counter that it
+//! bumps when a poll starts and again when it ends — odd while a poll runs — and notes
+//! which task it polls. The watchdog (`watchdog.rs`) looks every half threshold; a
+//! phase that is odd and unchanged since its last look is one poll still running. A
+//! poll pays two stores to a cache line only its worker writes, and no clock read.
+//!
+//! Everything here is std's even under loom (see `sync.rs`): it is a diagnostic that
+//! orders nothing the runtime relies on. The worst a race can do is make the watchdog
+//! name the next task, or look one round late.
+
+use std::sync::{
+    atomic::{
+        AtomicBool, AtomicU64, AtomicUsize,
+        Ordering::{Acquire, Relaxed, Release, SeqCst},
+    },
+    Condvar, Mutex,
+};
+
+use crate::sync::Arc;
+use crate::task::Runnable;
+
+/// One worker's current poll.
+#[derive(Debug, Default)]
+struct PollWatch {
+    /// Bumped at the start and at the end of every poll: odd while a poll runs.
+    phase: AtomicU64,
+    /// The polled task's address: compared with the registry's tasks, never followed.
+    task: AtomicUsize,
+}
+
+/// What the watchdog saw of one worker: `phase` and the task it was polling then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sighting {
+    pub(crate) phase: u64,
+    pub(crate) task: usize,
+}
+
+impl Sighting {
+    pub(crate) fn polling(self) -> bool {
+        self.phase % 2 == 1
+    }
+}
+
+/// The address by which a [`Sighting`] names a task.
+pub(crate) fn address(task: &Arc<dyn Runnable>) -> usize {
+    Arc::as_ptr(task).cast::<()>() as usize
+}
+
+/// The watches of one runtime's workers, and the watchdog's bell.
+#[derive(Debug)]
+pub(crate) struct Watches {
+    workers: Box<[PollWatch]>,
+    /// The watchdog sleeps until rung, because no worker was busy: the first worker to
+    /// become busy rings. Set by the watchdog before its last look at the busy count,
+    /// read by a worker after it counted itself busy (both `SeqCst`), so one of the two
+    /// always sees the other.
+    dormant: AtomicBool,
+    bell: Mutex<Bell>,
+    ring: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Bell {
+    rung: bool,
+    stop: bool,
+}
+
+/// Why the watchdog's sleep ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Woke {
+    /// Time to look again (the wait ran out, or a worker rang).
+    Look,
+    /// The runtime is shutting down.
+    Stop,
+}
+
+impl Watches {
+    pub(crate) fn new(workers: usize) -> Self {
+        Watches {
+            workers: (0..workers).map(|_| PollWatch::default()).collect(),
+            dormant: AtomicBool::new(false),
+            bell: Mutex::new(Bell::default()),
+            ring: Condvar::new(),
+        }
+    }
+
+    /// Worker `worker` starts polling `task`.
+    pub(crate) fn begin(&self, worker: usize, task: &Arc<dyn Runnable>) {
+        let watch = &self.workers[worker];
+        // The task before the phase: a watchdog that sees the odd phase sees this task.
+        watch.task.store(address(task), Release);
+        watch.phase.store(watch.phase.load(Relaxed) + 1, Release);
+    }
+
+    /// Worker `worker`'s poll returned.
+    pub(crate) fn end(&self, worker: usize) {
+        let phase = &self.workers[worker].phase;
+        phase.store(phase.load(Relaxed) + 1, Release);
+    }
+
+    /// What worker `worker` is doing now.
+    pub(crate) fn sight(&self, worker: usize) -> Sighting {
+        let watch = &self.workers[worker];
+        let phase = watch.phase.load(Acquire);
+        Sighting {
+            phase,
+            task: watch.task.load(Acquire),
+        }
+    }
+
+    pub(crate) fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// The bell's lock (std's, not `sync::lock`'s loom-swapped one; poisoning ignored as
+    /// there).
+    fn lock_bell(&self) -> std::sync::MutexGuard<'_, Bell> {
+        self.bell
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A worker became busy: wake the watchdog if it dozed off.
+    pub(crate) fn busy(&self) {
+        if self.dormant.swap(false, SeqCst) {
+            self.lock_bell().rung = true;
+            self.ring.notify_one();
+        }
+    }
+
+    /// Shutdown: the watchdog's thread ends.
+    pub(crate) fn stop(&self) {
+        self.lock_bell().stop = true;
+        self.ring.notify_one();
+    }
+
+    /// The watchdog waits `for_at_most`, or — with `None` — until a worker rings.
+    /// `idle` is asked after the watchdog announced it dozes: if a worker became busy
+    /// before it could see the announcement, the watchdog does not doze at all.
+    pub(crate) fn wait(
+        &self,
+        for_at_most: Option<std::time::Duration>,
+        idle: impl Fn() -> bool,
+    ) -> Woke {
+        let mut bell = self.lock_bell();
+        match for_at_most {
+            Some(timeout) => {
+                if !bell.stop {
+                    bell = self
+                        .ring
+                        .wait_timeout(bell, timeout)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .0;
+                }
+            }
+            None => {
+                self.dormant.store(true, SeqCst);
+                if !idle() {
+                    self.dormant.store(false, SeqCst);
+                } else {
+                    while !bell.rung && !bell.stop {
+                        bell = self
+                            .ring
+                            .wait(bell)
+                            .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    }
+                }
+            }
+        }
+        bell.rung = false;
+        if bell.stop {
+            Woke::Stop
+        } else {
+            Woke::Look
+        }
+    }
+}

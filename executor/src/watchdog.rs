@@ -1,0 +1,297 @@
+//! The watchdog: a thread per runtime that notices a poll running too long, and says
+//! which task, where it last waited, and what that does to the rest of the runtime.
+//!
+//! Lesson: a worker runs one poll at a time, so a poll that blocks — a
+//! `std::sync::mpsc` receive, `thread::sleep`, a lock held across a slow call, a
+//! CPU-bound loop, a `futures::executor::block_on` — takes its worker away from every
+//! other task. With every worker blocked the runtime is deadlocked (if what they wait
+//! for is a task queued behind them) or starved; a `Runtime::block_on` waiting for such
+//! a task waits with them. Rust cannot refuse these calls the way turtles refuses a
+//! nested `block_on`, but it can notice them: that is this thread.
+//!
+//! How it sees: each worker bumps a phase counter around every poll (`watch.rs`). The
+//! watchdog looks every half `stall_threshold`; a phase that stays odd across looks
+//! spanning the threshold is one poll that has run at least that long. It reports each
+//! such poll once, through [`Builder::on_stall`](crate::Builder::on_stall). With no
+//! worker busy for a while it dozes until one becomes busy, so an idle runtime costs
+//! no wake-ups.
+
+use std::{
+    fmt, io,
+    panic::Location,
+    thread,
+    time::{Duration, Instant},
+};
+
+use crate::{
+    awaiting::Awaiting,
+    meta::TaskMeta,
+    panic::{call_catching, drop_catching, panic_message},
+    scheduler::Scheduler,
+    sync::Arc,
+    watch::{address, Sighting, Woke},
+};
+
+/// The default [`Builder::stall_threshold`](crate::Builder::stall_threshold): a poll
+/// should take microseconds; one that takes 100 ms is blocking its thread.
+pub(crate) const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
+
+/// Looks in a row with no worker busy before the watchdog dozes: a second, at the
+/// default threshold.
+const LOOKS_BEFORE_DOZING: u32 = 20;
+
+/// Where stall reports go.
+pub(crate) type StallHook = Arc<dyn Fn(&StallReport) + Send + Sync>;
+
+/// The default hook: the report, on stderr.
+pub(crate) fn default_stall_hook() -> StallHook {
+    Arc::new(|report| eprintln!("{report}"))
+}
+
+/// One poll that ran longer than the runtime's `stall_threshold`, as the watchdog saw it.
+///
+/// Its `Display` is a short lesson: which task, where it last waited, what the blocked
+/// worker means for the runtime, and the fix.
+///
+/// # Examples
+///
+/// ```
+/// use std::{sync::{Arc, Mutex}, time::Duration};
+///
+/// let reports = Arc::new(Mutex::new(Vec::new()));
+/// let sink = reports.clone();
+/// let rt = turtles_executor::Runtime::builder()
+///     .worker_threads(1)
+///     .stall_threshold(Duration::from_millis(50))
+///     .on_stall(move |report| sink.lock().unwrap().push(report.task_name().map(str::to_owned)))
+///     .build()
+///     .unwrap();
+/// let sleepy = async { std::thread::sleep(Duration::from_millis(300)) }; // blocks a worker
+/// let task = turtles_executor::TaskBuilder::new().name("sleepy").spawn_on(sleepy, &rt.handle());
+/// rt.block_on(task).unwrap();
+/// assert_eq!(*reports.lock().unwrap(), [Some("sleepy".to_owned())]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct StallReport {
+    task: TaskMeta,
+    awaiting: Option<Awaiting>,
+    worker: usize,
+    elapsed: Duration,
+    queued: usize,
+    all_workers_blocked: bool,
+}
+
+impl StallReport {
+    /// The task's name, if it was spawned with one.
+    pub fn task_name(&self) -> Option<&str> {
+        self.task.name.as_deref()
+    }
+
+    /// The task's id.
+    pub fn task_id(&self) -> u64 {
+        self.task.id
+    }
+
+    /// Where the task was spawned.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.task.location
+    }
+
+    /// The user's line where the task last returned `Pending` inside a turtles future
+    /// (`sleep`, `timeout`, a socket read, write, connect or accept): the blocking code
+    /// runs somewhere after it. `None` on the task's first poll, or when it last waited
+    /// on something turtles cannot name — or on a `JoinHandle`, which the report's
+    /// `Display` names instead.
+    pub fn awaiting(&self) -> Option<&'static Location<'static>> {
+        self.awaiting.and_then(Awaiting::location)
+    }
+
+    /// The index of the worker thread the poll blocks.
+    pub fn worker(&self) -> usize {
+        self.worker
+    }
+
+    /// How long the poll has run so far: at least this, at most half a threshold more.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// How many tasks of the runtime are queued, ready to run, while this poll blocks.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Whether every worker of the runtime is stuck in such a poll: then nothing else
+    /// runs until one returns — the runtime is deadlocked or starved.
+    pub fn all_workers_blocked(&self) -> bool {
+        self.all_workers_blocked
+    }
+}
+
+impl fmt::Display for StallReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "turtles watchdog: {} has been in one poll for {} ms on worker {}, without \
+             returning to the executor.",
+            self.task,
+            self.elapsed.as_millis(),
+            self.worker
+        )?;
+        match self.awaiting {
+            Some(awaiting) => writeln!(
+                f,
+                "  It last waited at {awaiting}; the code it ran after that blocks the thread."
+            )?,
+            None => writeln!(
+                f,
+                "  It has not waited on a turtles future yet, so the blocking code runs \
+                 before its first `.await` of one."
+            )?,
+        }
+        writeln!(
+            f,
+            "  A blocking call (std::sync::mpsc recv, thread::sleep, a std lock, a \
+             CPU-bound loop, a blocking block_on) holds the worker: {} queued task{} \
+             cannot run on it.",
+            self.queued,
+            if self.queued == 1 { "" } else { "s" }
+        )?;
+        if self.all_workers_blocked {
+            writeln!(
+                f,
+                "  Every worker is blocked: nothing runs until a poll returns. If a worker \
+                 waits for a queued task, the runtime is deadlocked; otherwise it is \
+                 starved (and a block_on waiting for its tasks waits too)."
+            )?;
+        }
+        write!(
+            f,
+            "  Fix: `.await` an async version of the call (an async channel, \
+             turtles::time::sleep), or move the work to turtles::spawn_blocking."
+        )
+    }
+}
+
+/// Starts the watchdog of `scheduler`'s runtime. It ends when the runtime calls
+/// `scheduler.watches.stop()`.
+pub(crate) fn start(
+    scheduler: Arc<Scheduler>,
+    threshold: Duration,
+    hook: StallHook,
+    name: String,
+) -> io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new()
+        .name(name)
+        .spawn(move || Watchdog::new(&scheduler, threshold, hook).run())
+}
+
+/// What the watchdog remembers of one worker between two looks.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    sighting: Sighting,
+    /// When this poll was first seen running.
+    since: Instant,
+    reported: bool,
+}
+
+struct Watchdog<'a> {
+    scheduler: &'a Scheduler,
+    threshold: Duration,
+    hook: StallHook,
+    seen: Vec<Option<Seen>>,
+}
+
+impl<'a> Watchdog<'a> {
+    fn new(scheduler: &'a Scheduler, threshold: Duration, hook: StallHook) -> Self {
+        Watchdog {
+            seen: vec![None; scheduler.watches.workers()],
+            scheduler,
+            threshold,
+            hook,
+        }
+    }
+
+    fn run(mut self) {
+        let watches = &self.scheduler.watches;
+        let mut idle_looks = 0;
+        loop {
+            let nap = (idle_looks < LOOKS_BEFORE_DOZING).then_some(self.threshold / 2);
+            if watches.wait(nap, || self.scheduler.busy_workers() == 0) == Woke::Stop {
+                return;
+            }
+            if nap.is_none() || self.scheduler.busy_workers() > 0 {
+                idle_looks = 0;
+            } else {
+                idle_looks += 1;
+            }
+            self.look();
+        }
+    }
+
+    /// One look at every worker; reports each poll that crossed the threshold since
+    /// the last look.
+    fn look(&mut self) {
+        let now = Instant::now();
+        let watches = &self.scheduler.watches;
+        let mut stalled = 0;
+        for (worker, seen) in self.seen.iter_mut().enumerate() {
+            let sighting = watches.sight(worker);
+            *seen = match *seen {
+                _ if !sighting.polling() => None,
+                Some(earlier) if earlier.sighting == sighting => Some(earlier),
+                _ => Some(Seen {
+                    sighting,
+                    since: now,
+                    reported: false,
+                }),
+            };
+            if seen.is_some_and(|s| now - s.since >= self.threshold) {
+                stalled += 1;
+            }
+        }
+        let all_workers_blocked = stalled == self.seen.len();
+        for worker in 0..self.seen.len() {
+            let Some(seen) = self.seen[worker] else {
+                continue;
+            };
+            let elapsed = now - seen.since;
+            if seen.reported || elapsed < self.threshold {
+                continue;
+            }
+            self.seen[worker] = Some(Seen {
+                reported: true,
+                ..seen
+            });
+            self.report(worker, seen.sighting, elapsed, all_workers_blocked);
+        }
+    }
+
+    fn report(&self, worker: usize, sighting: Sighting, elapsed: Duration, all_blocked: bool) {
+        let registry = &self.scheduler.registry;
+        let Some(task) = registry.find(|task| address(task) == sighting.task) else {
+            return; // finished between the look and now
+        };
+        if self.scheduler.watches.sight(worker) != sighting {
+            return; // the poll returned meanwhile: the task we found may be a later one
+        }
+        let report = StallReport {
+            task: task.meta().clone(),
+            awaiting: task.awaiting(),
+            worker,
+            elapsed,
+            queued: registry.count(|task| task.is_queued()),
+            all_workers_blocked: all_blocked,
+        };
+        drop(task);
+        if let Err(panic) = call_catching(|| (self.hook)(&report)) {
+            eprintln!(
+                "turtles: the on_stall hook panicked ({}) while reporting:\n{report}",
+                panic_message(&*panic)
+            );
+            if let Err(again) = drop_catching(panic) {
+                std::mem::forget(again); // see `panic::report_and_drop`
+            }
+        }
+    }
+}

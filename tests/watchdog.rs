@@ -1,0 +1,223 @@
+//! The watchdog: a poll that blocks its worker longer than `stall_threshold` is
+//! reported once, naming the task and the line where it last waited; fast tasks are
+//! never reported; the hook is user code and may panic.
+
+mod common;
+
+use std::{
+    sync::{mpsc, Arc, Mutex},
+    thread,
+    time::Duration,
+};
+
+use turtles::{task, time::sleep, Runtime, StallReport};
+
+const THRESHOLD: Duration = Duration::from_millis(100);
+
+/// A runtime whose stall reports land in the returned list.
+fn watched(workers: usize, threshold: Duration) -> (Runtime, Arc<Mutex<Vec<StallReport>>>) {
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let rt = Runtime::builder()
+        .worker_threads(workers)
+        .stall_threshold(threshold)
+        .on_stall(move |report| sink.lock().unwrap().push(report.clone()))
+        .build()
+        .unwrap();
+    (rt, reports)
+}
+
+/// No new report arrives: waits a few looks of the watchdog (there is no event to wait
+/// for when nothing must happen).
+fn assert_no_more_reports(reports: &Mutex<Vec<StallReport>>, expected: usize) {
+    thread::sleep(3 * THRESHOLD);
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), expected, "{reports:#?}");
+}
+
+#[test]
+fn a_poll_that_blocks_300ms_is_reported_once_with_the_task_and_its_last_await() {
+    let (rt, reports) = watched(2, THRESHOLD);
+    let awaited_at = line!() + 3;
+    let blocker = task::Builder::new().name("blocker").spawn_on(
+        async {
+            sleep(Duration::from_millis(1)).await;
+            thread::sleep(Duration::from_millis(300)); // blocks the worker
+        },
+        &rt.handle(),
+    );
+    rt.block_on(blocker).unwrap();
+    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
+    assert_no_more_reports(&reports, 1);
+
+    let report = reports.lock().unwrap()[0].clone();
+    assert_eq!(report.task_name(), Some("blocker"));
+    let at = report.awaiting().expect("it waited in a sleep first");
+    assert_eq!((at.file(), at.line()), (file!(), awaited_at));
+    assert!(report.elapsed() >= THRESHOLD, "{report}");
+    assert!(report.worker() < 2);
+    assert!(!report.all_workers_blocked(), "the other worker was free");
+    let text = report.to_string();
+    assert!(text.contains("task 'blocker'"), "{text}");
+    assert!(text.contains(&format!("last waited at {}:{awaited_at}", file!())), "{text}");
+    assert!(text.contains("spawn_blocking"), "names the fix: {text}");
+}
+
+#[test]
+fn a_runtime_of_fast_tasks_reports_nothing() {
+    let (rt, reports) = watched(2, THRESHOLD);
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                turtles::spawn(async move {
+                    for _ in 0..5 {
+                        sleep(Duration::from_millis(1)).await;
+                        task::yield_now().await;
+                    }
+                    i
+                })
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(t.await.unwrap(), i);
+        }
+    });
+    assert_no_more_reports(&reports, 0);
+}
+
+#[test]
+fn a_futures_block_on_inside_a_task_is_reported() {
+    let (rt, reports) = watched(1, THRESHOLD);
+    let (tx, rx) = futures_channel::oneshot::channel::<u32>();
+    let waiter = task::Builder::new().name("foreign block_on").spawn_on(
+        async move {
+            // A blocking wait turtles cannot refuse: another executor's block_on.
+            futures_executor::block_on(rx).unwrap()
+        },
+        &rt.handle(),
+    );
+    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
+    tx.send(7).unwrap();
+    assert_eq!(rt.block_on(waiter).unwrap(), 7);
+    let report = reports.lock().unwrap()[0].clone();
+    assert_eq!(report.task_name(), Some("foreign block_on"));
+    assert_eq!(report.awaiting(), None, "it blocked in its first poll");
+    assert!(report.all_workers_blocked(), "its only worker is blocked");
+    assert!(report.to_string().contains("Every worker is blocked"));
+}
+
+#[test]
+fn a_deadlocked_runtime_reports_every_worker_blocked_and_the_queued_task() {
+    let (rt, reports) = watched(1, THRESHOLD);
+    let (tx, rx) = mpsc::channel::<&str>();
+    let rescue = tx.clone();
+    // The receiver blocks the only worker; the sender is queued behind it.
+    let receiver = rt.spawn(async move { rx.recv_timeout(common::PATIENCE).unwrap() });
+    // (Its send fails: by the time it runs, the rescued receiver is gone.)
+    let sender = rt.spawn(async move { tx.send("from the sender").is_err() });
+    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
+    let report = reports.lock().unwrap()[0].clone();
+    assert!(report.all_workers_blocked(), "{report}");
+    assert_eq!(report.queued(), 1, "the sender waits behind it: {report}");
+    // Unblock it from outside the runtime so that it can shut down.
+    rescue.send("rescued").unwrap();
+    assert_eq!(rt.block_on(receiver).unwrap(), "rescued");
+    assert!(rt.block_on(sender).unwrap());
+}
+
+#[test]
+fn a_task_blocked_after_awaiting_a_join_handle_names_that_task() {
+    let (rt, reports) = watched(2, THRESHOLD);
+    let waiter = rt.spawn(async {
+        let child = turtles::spawn(sleep(Duration::from_millis(5)));
+        child.await.unwrap();
+        thread::sleep(Duration::from_millis(300));
+    });
+    rt.block_on(waiter).unwrap();
+    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
+    let report = reports.lock().unwrap()[0].clone();
+    assert_eq!(report.awaiting(), None, "a handle has no line of its own");
+    assert!(
+        report.to_string().contains("last waited at the JoinHandle of task #"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_task_blocked_after_a_socket_read_names_the_read() {
+    let (rt, reports) = watched(2, THRESHOLD);
+    let read_at = rt.block_on(async {
+        let listener = turtles::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let read_at = line!() + 4;
+        let server = turtles::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 1];
+            stream.read_exact(&mut buf).await.unwrap();
+            thread::sleep(Duration::from_millis(300));
+        });
+        let mut client = turtles::net::TcpStream::connect(addr).await.unwrap();
+        sleep(Duration::from_millis(20)).await; // the server waits in its read meanwhile
+        client.write_all(b"x").await.unwrap();
+        server.await.unwrap();
+        read_at
+    });
+    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
+    let at = reports.lock().unwrap()[0].awaiting().unwrap();
+    assert_eq!(at.line(), read_at);
+}
+
+#[test]
+fn a_panicking_hook_is_contained_and_the_watchdog_goes_on() {
+    let calls = Arc::new(Mutex::new(0));
+    let count = calls.clone();
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .stall_threshold(THRESHOLD)
+        .on_stall(move |_| {
+            *count.lock().unwrap() += 1;
+            panic!("a stall hook that panics on purpose");
+        })
+        .build()
+        .unwrap();
+    for round in 1..=2 {
+        rt.block_on(rt.spawn(async { thread::sleep(Duration::from_millis(300)) }))
+            .unwrap();
+        common::wait_until("the hook ran", || *calls.lock().unwrap() == round);
+    }
+    common::assert_runtime_alive(&rt);
+}
+
+#[test]
+fn a_dozing_watchdog_wakes_for_the_next_stall() {
+    // A short threshold: the watchdog dozes after 20 idle looks (200 ms here).
+    let (rt, reports) = watched(1, Duration::from_millis(20));
+    thread::sleep(Duration::from_millis(500));
+    rt.block_on(rt.spawn(async { thread::sleep(Duration::from_millis(300)) }))
+        .unwrap();
+    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
+}
+
+#[test]
+fn the_watchdog_can_be_turned_off_and_a_zero_threshold_is_refused() {
+    let called = Arc::new(Mutex::new(false));
+    let flag = called.clone();
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .stall_threshold(Duration::from_millis(10))
+        .watchdog(false)
+        .on_stall(move |_| *flag.lock().unwrap() = true)
+        .build()
+        .unwrap();
+    rt.block_on(rt.spawn(async { thread::sleep(Duration::from_millis(100)) }))
+        .unwrap();
+    drop(rt);
+    assert!(!*called.lock().unwrap());
+
+    let err = Runtime::builder()
+        .stall_threshold(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("watchdog(false)"), "{err}");
+}
