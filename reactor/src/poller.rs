@@ -55,6 +55,7 @@ impl Turn<'_> {
 }
 
 impl<P> PollerSeat<P> {
+    /// An empty seat around `poller`.
     pub fn new(poller: P) -> Self {
         PollerSeat {
             seat: Mutex::new(poller),
