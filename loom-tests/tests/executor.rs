@@ -412,8 +412,8 @@ fn the_driver_role_passes_on_when_its_holder_leaves_to_run_work() {
             thread::yield_now();
         }
         released.store(1, SeqCst);
-        // Not `rt.block_on`: that thread would park in the driver too, which is another
-XX
+        // Not `rt.block_on`: that thread would park in the driver too, and this model
+        // is about the workers' hand-off (with it, loom exceeds its branch limit).
         while !blocker.is_finished() {
             thread::yield_now();
         }
