@@ -48,7 +48,7 @@ async fn an_hour_of_work(resource: Resource) -> &'static str {
     "finished (never printed)"
 }
 
-fn main() {
+pub fn main() {
     let start = Instant::now();
     let rt = turtles::Runtime::builder()
         .worker_threads(2)

@@ -26,7 +26,7 @@ fn here() -> String {
     thread::current().name().unwrap_or("unnamed").to_owned()
 }
 
-fn main() {
+pub fn main() {
     let rt = turtles::Runtime::builder()
         .worker_threads(2)
         .build()

@@ -22,7 +22,7 @@ use std::{
     time::Duration,
 };
 
-fn main() {
+pub fn main() {
     // std prints every panic (with a backtrace if RUST_BACKTRACE is set) before turtles
     // catches it; these panics are on purpose, so one short line each is enough.
     std::panic::set_hook(Box::new(|info| {

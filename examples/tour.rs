@@ -1,217 +1,78 @@
-//! # The tour: async all the way down, one chapter at a time
+//! # The tour: async all the way down, every lesson in order
 //!
-//! The idea: each chapter shows one thing an `async` runtime does, with numbers.
-//!   1. `async fn` is a state machine: the same future written by hand and by the
-//!      compiler, with every poll and every wake printed.
-//!   2. `spawn` and join: tasks resume on whichever worker is free.
-//!   3. Waits overlap: three 100 ms sleeps take 100 ms, not 300 ms.
-//!   4. An I/O wait holds no thread: 1,000 open connections served by 2 workers.
+//! The idea: each chapter is one lesson of turtles, with a paragraph that says what to
+//! look for, then the lesson itself with numbers. Most chapters *are* the examples
+//! (each file in `examples/` is included here as a module and its `main` run), so
+//! every lesson can also be run, read and changed on its own.
 //!
-//! What you will see: a trace of polls and wakes, thread names, and timings in ms.
+//! What you will see, in order:
+//!   1. `state_machine`: `async fn` is a state machine, polled until ready.
+//!   2. an I/O wait holds no thread: 1,000 connections waiting on 2 workers.
+//!   3. spawn: the scheduler's counters, each explained.
+//!   4. `context`: which thread the code after an `.await` runs on.
+//!   5. `when_all`: waits overlap — three 100 ms waits take 100 ms.
+//!   6. `fire_and_forget`: a panic nobody awaits is reported, not lost.
+//!   7. `cancellation`: dropping a future cancels it.
+//!   8. `starvation`: CPU-bound work starves the workers; `spawn_blocking` fixes it.
+//!   9. `deadlock`: blocking on async work from a worker; the watchdog finds it.
 //!
-//! Run it: `cargo run --release --example tour`
+//! Run it: `cargo run --release --example tour` (about 5 s).
 //!
-//! Try next: in chapter 1, make `AddAfterDelay` forget to poll its `Sleep` and return
-//! `Pending` anyway — the trace shows the task is never woken again.
+//! Try next: each chapter's own file, where its header says what to change and what
+//! will happen then.
 
 use std::{
-    future::Future,
-    pin::Pin,
     sync::{
         atomic::{AtomicUsize, Ordering::SeqCst},
         Arc,
     },
-    task::{Context, Poll, Wake, Waker},
     time::{Duration, Instant},
 };
 
 use turtles::{
     net::{TcpListener, TcpStream},
-    time::{sleep, Sleep},
+    time::sleep,
 };
 
-// ---------------------------------------------------------------- chapter 1
+// Each lesson is an example of its own; the tour runs their `main`s in order.
+#[path = "cancellation.rs"]
+mod cancellation;
+#[path = "context.rs"]
+mod context;
+#[path = "deadlock.rs"]
+mod deadlock;
+#[path = "fire_and_forget.rs"]
+mod fire_and_forget;
+#[path = "starvation.rs"]
+mod starvation;
+#[path = "state_machine.rs"]
+mod state_machine;
+#[path = "when_all.rs"]
+mod when_all;
 
-/// The compiler turns this `async fn` into a state machine...
-async fn add_after_delay(a: u32, b: u32) -> u32 {
-    sleep(Duration::from_millis(20)).await;
-    a + b
-}
-
-/// ...which, written by hand, is this enum: one variant per `.await` point, holding
-/// the variables alive across it.
-enum AddAfterDelay {
-    Start { a: u32, b: u32 },
-    Sleeping { a: u32, b: u32, sleep: Sleep },
-    Done,
-}
-
-impl Future for AddAfterDelay {
-    type Output = u32;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
-        loop {
-            match &mut *self {
-                AddAfterDelay::Start { a, b } => {
-                    // Code before the first .await runs on the first poll.
-                    let (a, b) = (*a, *b);
-                    *self = AddAfterDelay::Sleeping {
-                        a,
-                        b,
-                        sleep: sleep(Duration::from_millis(20)),
-                    };
-                }
-                AddAfterDelay::Sleeping { a, b, sleep } => {
-                    // An .await is a poll of the inner future; Pending bubbles up, and the
-                    // inner future has already handed our waker to the reactor.
-                    match Pin::new(sleep).poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(()) => {
-                            let sum = *a + *b;
-                            *self = AddAfterDelay::Done;
-                            return Poll::Ready(sum);
-                        }
-                    }
-                }
-                AddAfterDelay::Done => panic!("AddAfterDelay polled after it completed"),
-            }
+/// Prints a chapter's title and its paragraph, wrapped for a terminal.
+fn chapter(number: u32, title: &str, example: Option<&str>, paragraph: &str) {
+    println!("\n{}", "=".repeat(88));
+    println!("{number}. {title}");
+    if let Some(name) = example {
+        println!("   (examples/{name}.rs; alone: cargo run --release --example {name})");
+    }
+    println!();
+    let mut line = String::new();
+    for word in paragraph.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > 86 {
+            println!("  {line}");
+            line.clear();
         }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
     }
-}
-
-/// Wraps a future and prints every poll of it and every wake of its waker.
-struct Traced<F> {
-    name: &'static str,
-    inner: Pin<Box<F>>,
-    polls: usize,
-    start: Instant,
-}
-
-struct TracingWaker {
-    name: &'static str,
-    inner: Waker,
-    start: Instant,
-}
-
-impl Wake for TracingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        println!(
-            "    {:>6.1} ms  {}: wake (called on thread {:?})",
-            self.start.elapsed().as_secs_f64() * 1e3,
-            self.name,
-            std::thread::current().name().unwrap_or("unnamed")
-        );
-        self.inner.wake_by_ref();
-    }
-}
-
-impl<F: Future> Future for Traced<F>
-where
-    F::Output: std::fmt::Debug,
-{
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls += 1;
-        let waker = Waker::from(Arc::new(TracingWaker {
-            name: self.name,
-            inner: cx.waker().clone(),
-            start: self.start,
-        }));
-        let result = self.inner.as_mut().poll(&mut Context::from_waker(&waker));
-        println!(
-            "    {:>6.1} ms  {}: poll #{} -> {:?}",
-            self.start.elapsed().as_secs_f64() * 1e3,
-            self.name,
-            self.polls,
-            result
-        );
-        result
-    }
-}
-
-fn traced<F: Future>(name: &'static str, future: F) -> Traced<F> {
-    Traced {
-        name,
-        inner: Box::pin(future),
-        polls: 0,
-        start: Instant::now(),
-    }
-}
-
-fn chapter_1() {
-    println!("1. `async fn` is a state machine, polled until ready, woken in between");
-    let by_hand = turtles::block_on(traced("by hand ", AddAfterDelay::Start { a: 2, b: 3 }));
-    let compiled = turtles::block_on(traced("compiled", add_after_delay(2, 3)));
-    assert_eq!(by_hand, compiled);
-    println!(
-        "   both: poll -> Pending (timer registered), wake from the reactor, poll -> Ready(5)\n"
-    );
+    println!("  {line}\n");
 }
 
 // ---------------------------------------------------------------- chapter 2
-
-fn chapter_2(rt: &turtles::Runtime) {
-    println!("2. spawn and join: a task may resume on any worker after an .await");
-    rt.block_on(async {
-        let tasks: Vec<_> = (0..4)
-            .map(|i| {
-                turtles::spawn(async move {
-                    let before = std::thread::current().name().unwrap_or("?").to_owned();
-                    sleep(Duration::from_millis(5 * i)).await;
-                    let after = std::thread::current().name().unwrap_or("?").to_owned();
-                    (i, before, after)
-                })
-            })
-            .collect();
-        for task in tasks {
-            let (i, before, after) = task.await.expect("the task does not panic");
-            println!("   task {i}: started on {before}, resumed on {after}");
-        }
-    });
-    let m = rt.metrics();
-    println!(
-        "   metrics: {} spawned, {} polls, {} local + {} remote schedules, {} parks\n",
-        m.spawned(),
-        m.polls(),
-        m.local_schedules(),
-        m.remote_schedules(),
-        m.parks()
-    );
-}
-
-// ---------------------------------------------------------------- chapter 3
-
-fn chapter_3(rt: &turtles::Runtime) {
-    println!("3. waits overlap: three 100 ms sleeps");
-    let start = Instant::now();
-    rt.block_on(async {
-        let waits: Vec<_> = (0..3)
-            .map(|_| turtles::spawn(sleep(Duration::from_millis(100))))
-            .collect();
-        for w in waits {
-            w.await.expect("a sleep does not panic");
-        }
-    });
-    let together = start.elapsed();
-    let start = Instant::now();
-    rt.block_on(async {
-        for _ in 0..3 {
-            sleep(Duration::from_millis(100)).await;
-        }
-    });
-    let one_by_one = start.elapsed();
-    println!(
-        "   spawned side by side: {:.0} ms; awaited one after another: {:.0} ms\n",
-        together.as_secs_f64() * 1e3,
-        one_by_one.as_secs_f64() * 1e3
-    );
-}
-
-// ---------------------------------------------------------------- chapter 4
 
 fn threads_in_process() -> usize {
     std::fs::read_to_string("/proc/self/status")
@@ -225,9 +86,8 @@ fn threads_in_process() -> usize {
         .unwrap_or(0)
 }
 
-fn chapter_4() -> std::io::Result<()> {
+fn io_waits() -> std::io::Result<()> {
     const CONNECTIONS: usize = 1000;
-    println!("4. an I/O wait holds no thread: {CONNECTIONS} connections, 2 worker threads");
     let rt = turtles::Runtime::builder()
         .worker_threads(2)
         .thread_name("io-worker")
@@ -258,7 +118,8 @@ fn chapter_4() -> std::io::Result<()> {
             sleep(Duration::from_millis(1)).await;
         }
         println!(
-            "   {} clients blocked in read(); the process has {} threads (main + 2 workers); {} sockets in the reactor",
+            "   {} clients wait in read(); the process has {} threads (main, 2 workers, the\n\
+             \x20  runtime's watchdog); the reactor holds {} sockets (1,000 clients, 1,000 accepted, 1 listener)",
             waiting.load(SeqCst),
             threads_in_process(),
             turtles::reactor_metrics()?.io_sources()
@@ -277,15 +138,165 @@ fn chapter_4() -> std::io::Result<()> {
     })
 }
 
+// ---------------------------------------------------------------- chapter 3
+
+fn scheduler_counters() -> std::io::Result<()> {
+    const TASKS: u64 = 100;
+    let rt = turtles::Runtime::builder().worker_threads(2).build()?;
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|i| {
+                turtles::spawn(async move {
+                    for _ in 0..3 {
+                        turtles::task::yield_now().await;
+                    }
+                    sleep(Duration::from_millis(1)).await;
+                    i
+                })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.expect("the task does not panic"), i as u64);
+        }
+    });
+    let m = rt.metrics();
+    println!("   {TASKS} tasks, each: 3 x yield_now, then a 1 ms sleep; 2 workers");
+    println!(
+        "   spawned {}, completed {}: every task ran to its end",
+        m.spawned(),
+        m.completed()
+    );
+    println!(
+        "   polls {} = {:.1} per task: the first poll, one after each yield, one after the sleep",
+        m.polls(),
+        m.polls() as f64 / TASKS as f64
+    );
+    println!(
+        "   local schedules {}: a task woken on a worker (a yield, a timer fired by a worker\n\
+         \x20    sleeping in the reactor) goes to that worker's own queue: no lock, no other thread",
+        m.local_schedules()
+    );
+    println!(
+        "   remote schedules {}: woken from outside the workers (main spawning them, a timer fired\n\
+         \x20    by main, which sleeps in the reactor inside block_on): the shared queue, and one idle\n\
+         \x20    worker is unparked to take it",
+        m.remote_schedules()
+    );
+    println!(
+        "   parks {}: how often a worker ran out of work and went to sleep (never spinning)",
+        m.parks()
+    );
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
-    println!("turtles tour: async all the way down\n");
-    chapter_1();
-    {
-        let rt = turtles::Runtime::builder().worker_threads(2).build()?;
-        chapter_2(&rt);
-        chapter_3(&rt);
-    } // dropping the runtime joins its workers: chapter 4 counts only its own threads
-    chapter_4()?;
-    println!("end of the tour");
+    println!("turtles tour: async all the way down");
+
+    chapter(
+        1,
+        "async fn is a state machine",
+        Some("state_machine"),
+        "An async fn does not run when called: it returns a future, an enum the compiler \
+         writes with one variant per .await. Polling it runs it to its next .await that is \
+         not ready, and it returns Pending after handing its Waker to whoever will make \
+         that .await ready. Below, a hand-written enum and the compiled async fn, traced: \
+         the same polls, the same wake.",
+    );
+    state_machine::main();
+
+    chapter(
+        2,
+        "an .await frees the thread; an I/O wait holds none",
+        None,
+        "A task waiting on a socket is not a blocked thread: it is a Waker stored in the \
+         reactor, which sleeps in one epoll_wait for every socket at once. Below, 1,000 \
+         clients each wait in a read() with nothing to read, on a runtime of 2 workers. \
+         Count the threads the process has meanwhile; then one byte to each wakes them all.",
+    );
+    io_waits()?;
+
+    chapter(
+        3,
+        "spawn: tasks on a pool of workers, and the scheduler's counters",
+        None,
+        "spawn hands a future to the runtime, which polls it on whichever worker is free \
+         and again after every wake. Where a woken task goes is the scheduler's whole \
+         policy: onto the queue of the worker that woke it when possible (cheap and cache \
+         warm), onto the shared queue otherwise. The runtime counts what it did; here is \
+         every counter for one small workload, and what it means.",
+    );
+    scheduler_counters()?;
+
+    chapter(
+        4,
+        "which thread continues after an .await?",
+        Some("context"),
+        "A spawned task is Send: after each .await it continues on whichever worker polls \
+         it next, so it may not hold thread-bound data (an Rc) across an .await. A \
+         spawn_local task may, and therefore always continues on the one thread that runs \
+         it. This is what .NET's ConfigureAwait is about, decided here by the type system.",
+    );
+    context::main();
+
+    chapter(
+        5,
+        "waits overlap: three 100 ms waits take 100 ms",
+        Some("when_all"),
+        "Awaiting one future after another waits for each in turn. join! and join_all \
+         poll several futures side by side inside one task, so their waits overlap and \
+         the total is the longest wait, not the sum (.NET's Task.WhenAll). try_join! stops \
+         at the first error and drops, which cancels, the rest.",
+    );
+    when_all::main();
+
+    chapter(
+        6,
+        "a panic in a task nobody awaits must not vanish",
+        Some("fire_and_forget"),
+        "A panic inside a task is caught by the runtime. If the task's JoinHandle is \
+         awaited, the panic arrives there as a JoinError. If the handle was dropped - \
+         which detaches the task, it does not cancel it - nobody can observe the panic, \
+         so the runtime reports it to the on_unobserved_panic hook instead. The worker \
+         survives either way.",
+    );
+    fire_and_forget::main();
+
+    chapter(
+        7,
+        "dropping a future cancels it",
+        Some("cancellation"),
+        "There is no cancellation token in Rust: a future that is not polled does not \
+         run, and a future that is dropped is gone, along with everything it held. \
+         timeout, JoinHandle::abort and select all cancel by dropping; each line below is a \
+         Drop running at the moment of cancellation.",
+    );
+    cancellation::main();
+
+    chapter(
+        8,
+        "CPU-bound work belongs on the blocking pool",
+        Some("starvation"),
+        "A poll runs until the task reaches an .await that is not ready; a CPU-bound loop \
+         has none, so it holds its worker until it is done. With every worker held, every \
+         other task waits: watch a 10 ms ticker fall 300 ms behind, and the watchdog name \
+         the hogs. spawn_blocking moves the same loops to a separate pool of threads, and \
+         the ticker keeps time.",
+    );
+    starvation::main()?;
+
+    chapter(
+        9,
+        "blocking on async work from a worker deadlocks",
+        Some("deadlock"),
+        "The rule is async all the way down: wait with .await, never by blocking the \
+         thread. A worker that blocks until another task of its runtime does something \
+         takes away a thread that task needs; with no worker left, nothing ever runs \
+         again (.NET's .Result / .Wait() deadlock). turtles refuses a block_on inside \
+         async code outright; other blocking waits it cannot refuse, but its watchdog \
+         reports the task and the line where it last waited.",
+    );
+    deadlock::main()?;
+
+    println!("\nend of the tour: every chapter is a file in examples/ to read and change");
     Ok(())
 }

@@ -25,7 +25,7 @@ async fn wait(ms: u64) -> u64 {
     ms
 }
 
-fn main() {
+pub fn main() {
     turtles::block_on(async {
         let start = Instant::now();
         let (a, b, c) = (wait(100).await, wait(100).await, wait(100).await);

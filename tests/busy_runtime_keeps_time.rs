@@ -33,9 +33,7 @@ fn a_ticker_in_block_on_stays_on_time_while_every_worker_is_busy() {
             })
         })
         .collect();
-    common::wait_until("both workers spin", || {
-        started.load(SeqCst) == WORKERS
-    });
+    common::wait_until("both workers spin", || started.load(SeqCst) == WORKERS);
 
     let worst = rt.block_on(async {
         let mut worst = Duration::ZERO;

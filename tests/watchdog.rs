@@ -59,7 +59,10 @@ fn a_poll_that_blocks_300ms_is_reported_once_with_the_task_and_its_last_await() 
     assert!(!report.all_workers_blocked(), "the other worker was free");
     let text = report.to_string();
     assert!(text.contains("task 'blocker'"), "{text}");
-    assert!(text.contains(&format!("last waited at {}:{awaited_at}", file!())), "{text}");
+    assert!(
+        text.contains(&format!("last waited at {}:{awaited_at}", file!())),
+        "{text}"
+    );
     assert!(text.contains("spawn_blocking"), "names the fix: {text}");
 }
 
@@ -138,7 +141,9 @@ fn a_task_blocked_after_awaiting_a_join_handle_names_that_task() {
     let report = reports.lock().unwrap()[0].clone();
     assert_eq!(report.awaiting(), None, "a handle has no line of its own");
     assert!(
-        report.to_string().contains("last waited at the JoinHandle of task #"),
+        report
+            .to_string()
+            .contains("last waited at the JoinHandle of task #"),
         "{report}"
     );
 }
@@ -147,7 +152,9 @@ fn a_task_blocked_after_awaiting_a_join_handle_names_that_task() {
 fn a_task_blocked_after_a_socket_read_names_the_read() {
     let (rt, reports) = watched(2, THRESHOLD);
     let read_at = rt.block_on(async {
-        let listener = turtles::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = turtles::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let read_at = line!() + 4;
         let server = turtles::spawn(async move {

@@ -120,8 +120,8 @@ pub use metrics::Metrics;
 pub use panic::PanicReport;
 pub use park::Driver;
 pub use runtime::{Builder, Runtime};
-pub use watchdog::StallReport;
 pub use spawn::{spawn, spawn_blocking, spawn_local, Builder as TaskBuilder};
+pub use watchdog::StallReport;
 pub use yield_now::{yield_now, YieldNow};
 
 /// Internals that the loom models in `loom-tests/` check directly; only built under

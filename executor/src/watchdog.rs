@@ -130,45 +130,43 @@ impl StallReport {
 
 impl fmt::Display for StallReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "turtles watchdog: {}", self.task)?;
         writeln!(
             f,
-            "turtles watchdog: {} has been in one poll for {} ms on worker {}, without \
-             returning to the executor.",
-            self.task,
+            "  has been in one poll for {} ms on worker {}, without returning to the executor.",
             self.elapsed.as_millis(),
             self.worker
         )?;
         match self.awaiting {
             Some(awaiting) => writeln!(
                 f,
-                "  It last waited at {awaiting}; the code it ran after that blocks the thread."
+                "  It last waited at {awaiting};\n  the code it ran after that blocks the thread."
             )?,
             None => writeln!(
                 f,
-                "  It has not waited on a turtles future yet, so the blocking code runs \
-                 before its first `.await` of one."
+                "  It has not waited in a turtles future yet (or last waited on something turtles\n  \
+                 cannot name), so no `.await` line points to the blocking code."
             )?,
         }
         writeln!(
             f,
-            "  A blocking call (std::sync::mpsc recv, thread::sleep, a std lock, a \
-             CPU-bound loop, a blocking block_on) holds the worker: {} queued task{} \
-             cannot run on it.",
+            "  A blocking call (std::sync::mpsc recv, thread::sleep, a std lock, a CPU-bound loop,\n  \
+             a blocking block_on) holds the worker: {} queued task{} cannot run on it.",
             self.queued,
             if self.queued == 1 { "" } else { "s" }
         )?;
         if self.all_workers_blocked {
             writeln!(
                 f,
-                "  Every worker is blocked: nothing runs until a poll returns. If a worker \
-                 waits for a queued task, the runtime is deadlocked; otherwise it is \
-                 starved (and a block_on waiting for its tasks waits too)."
+                "  Every worker is blocked: nothing runs until a poll returns. If a worker waits for a\n  \
+                 queued task, the runtime is deadlocked; otherwise it is starved (and a block_on\n  \
+                 waiting for its tasks waits too)."
             )?;
         }
         write!(
             f,
-            "  Fix: `.await` an async version of the call (an async channel, \
-             turtles::time::sleep), or move the work to turtles::spawn_blocking."
+            "  Fix: `.await` an async version of the call (an async channel, turtles::time::sleep),\n  \
+             or move the work to turtles::spawn_blocking."
         )
     }
 }

@@ -4,8 +4,8 @@ use std::{
     fmt,
     future::Future,
     io,
-    panic::Location,
     net::{SocketAddr, ToSocketAddrs},
+    panic::Location,
     task::{Context, Poll},
 };
 

@@ -84,7 +84,10 @@ impl TcpStream {
         }
     }
 
-    async fn connect_one(addr: SocketAddr, at: &'static Location<'static>) -> io::Result<TcpStream> {
+    async fn connect_one(
+        addr: SocketAddr,
+        at: &'static Location<'static>,
+    ) -> io::Result<TcpStream> {
         // A non-blocking connect returns at once; the socket turns writable when the
         // handshake is over, one way or the other.
         let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;

@@ -4,8 +4,8 @@ use std::{
     fmt,
     future::Future,
     io,
-    panic::Location,
     net::{SocketAddr, ToSocketAddrs},
+    panic::Location,
 };
 
 use crate::{awaiting::poll_fn_at, readiness::Direction, registration::Registration};
