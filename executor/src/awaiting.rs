@@ -96,20 +96,25 @@ pub(crate) fn record_join(id: u64, spawned_at: &'static Location<'static>) {
 /// After a poll: what it recorded, if anything; the thread-local is empty again, so a
 /// record never leaks into the next task polled on this thread.
 pub(crate) fn take() -> Option<Awaiting> {
-    LAST.take()
+    // Most polls recorded nothing: read, and write only when there is something to take.
+    LAST.with(|last| last.get().and_then(|_| last.take()))
 }
 
 /// A task's last [`Awaiting`], written by the thread that polls it, read by the
 /// watchdog. A mutex because a `&'static Location` cannot live in an atomic without
 /// `unsafe`; it is locked only when a poll changes it, and by the watchdog, so it is
 /// never contended in practice.
+///
+/// `repr(C)`, `filled` first: after a poll that recorded nothing (most polls) only
+/// `filled` is read, and it sits right behind the task's state (see `Header`).
 #[derive(Debug, Default)]
+#[repr(C)]
 pub(crate) struct AwaitSlot {
-    last: Mutex<Option<Awaiting>>,
     /// Whether `last` is `Some`: a poll that recorded nothing skips the lock unless it
     /// must clear an older record. Written only by the thread that owns the future
     /// (the task's state machine orders those threads), so `Relaxed` is enough.
     filled: std::sync::atomic::AtomicBool,
+    last: Mutex<Option<Awaiting>>,
 }
 
 impl AwaitSlot {

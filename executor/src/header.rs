@@ -33,10 +33,11 @@ use crate::{
 #[repr(C)]
 pub(crate) struct Header<T> {
     pub(crate) state: State,
-    pub(crate) meta: TaskMeta,
-    /// Where the task last waited (`awaiting.rs`): written after a `Pending`, read by
-    /// the watchdog.
+    /// Where the task last waited (`awaiting.rs`): looked at after every `Pending`, so
+    /// right behind the state, on the same cache line (behind `meta` it cost yield_many
+    /// a second line per poll, ~20%).
     pub(crate) awaiting: AwaitSlot,
+    pub(crate) meta: TaskMeta,
     pub(crate) join: JoinSlot<T>,
 }
 
@@ -54,8 +55,8 @@ impl<T> Header<T> {
     pub(crate) fn new(meta: TaskMeta) -> Self {
         Header {
             state: State::new_scheduled(),
-            meta,
             awaiting: AwaitSlot::default(),
+            meta,
             join: JoinSlot::new(),
         }
     }
