@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use futures_util::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::AsyncReadExt,
     select,
     stream::{self, FuturesUnordered, StreamExt},
     FutureExt,
@@ -74,14 +74,18 @@ fn futures_io_copy_moves_bytes_between_turtles_sockets() {
         let server = turtles::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
             let (mut reader, mut writer) = stream.split();
-            futures_util::io::copy(&mut reader, &mut writer).await.unwrap()
+            futures_util::io::copy(&mut reader, &mut writer)
+                .await
+                .unwrap()
         });
         let mut client = TcpStream::connect(addr).await.unwrap();
         let message = vec![7u8; 100_000];
         client.write_all(&message).await.unwrap();
         client.shutdown(std::net::Shutdown::Write).await.unwrap();
         let mut echoed = Vec::new();
-        AsyncReadExt::read_to_end(&mut client, &mut echoed).await.unwrap();
+        AsyncReadExt::read_to_end(&mut client, &mut echoed)
+            .await
+            .unwrap();
         assert_eq!(server.await.unwrap(), message.len() as u64);
         echoed == message
     });
