@@ -395,12 +395,27 @@ impl TcpStream {
         self.io.io().nodelay()
     }
 
+    // A transfer shorter than the buffer drained (or filled) the kernel's buffer: see
+    // `Registration::poll_transfer`. Zero bytes is end-of-file (or an empty buffer), not
+    // "drained": the next read must see it again.
     fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+        let len = buf.len();
+        self.io.poll_transfer(
+            cx,
+            Direction::Read,
+            |mut s| s.read(buf),
+            |&n| 0 < n && n < len,
+        )
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+        let len = buf.len();
+        self.io.poll_transfer(
+            cx,
+            Direction::Write,
+            |mut s| s.write(buf),
+            |&n| 0 < n && n < len,
+        )
     }
 }
 
