@@ -199,3 +199,29 @@ fn tcp_stream_works_with_futures_io_helpers() {
         assert_eq!(server.await.unwrap(), "line one\nline two\n");
     });
 }
+
+#[test]
+fn a_vectored_write_sends_every_buffer_in_one_call() {
+    turtles::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = turtles::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut all = String::new();
+            AsyncReadExt::read_to_string(&mut socket, &mut all)
+                .await
+                .unwrap();
+            all
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (head, body) = (b"HTTP/1.1 200 OK\r\n\r\n", b"hello world");
+        let bufs = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
+        let written = AsyncWriteExt::write_vectored(&mut client, &bufs)
+            .await
+            .unwrap();
+        // Without `poll_write_vectored` the default writes the first buffer only.
+        assert_eq!(written, head.len() + body.len(), "one writev, both buffers");
+        AsyncWriteExt::close(&mut client).await.unwrap();
+        assert_eq!(server.await.unwrap(), "HTTP/1.1 200 OK\r\n\r\nhello world");
+    });
+}

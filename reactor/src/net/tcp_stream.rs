@@ -438,6 +438,22 @@ impl futures_io::AsyncWrite for TcpStream {
         self.poll_write_priv(cx, buf)
     }
 
+    /// One `writev` for several buffers (an HTTP head and its body, say), where the
+    /// default would write only the first non-empty one per call.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len: usize = bufs.iter().map(|buf| buf.len()).sum();
+        self.io.poll_transfer(
+            cx,
+            Direction::Write,
+            |mut s| s.write_vectored(bufs),
+            |&n| 0 < n && n < len,
+        )
+    }
+
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
