@@ -10,11 +10,11 @@
 //! nested `block_on`, but it can notice them: that is this thread.
 //!
 //! How it sees: each worker bumps a phase counter around every poll (`watch.rs`). The
-//! watchdog looks every half `stall_threshold`; a phase that stays odd across looks
-//! spanning the threshold is one poll that has run at least that long. It reports each
-//! such poll once, through [`Builder::on_stall`](crate::Builder::on_stall). With no
-//! worker busy for a while it dozes until one becomes busy, so an idle runtime costs
-//! no wake-ups.
+//! watchdog looks every half `stall_threshold` (at most once a millisecond); a phase
+//! that stays odd across looks spanning the threshold is one poll that has run at least
+//! that long. It reports each such poll once, through
+//! [`Builder::on_stall`](crate::Builder::on_stall). With no worker busy for a while it
+//! dozes until one becomes busy, so an idle runtime costs no wake-ups.
 
 use std::{
     fmt, io,
@@ -39,6 +39,10 @@ pub(crate) const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 /// Looks in a row with no worker busy before the watchdog dozes: a second, at the
 /// default threshold.
 const LOOKS_BEFORE_DOZING: u32 = 20;
+
+/// However small the threshold, the watchdog looks at most once a millisecond: a
+/// nanosecond threshold would otherwise make it spin on a core of its own.
+const SHORTEST_NAP: Duration = Duration::from_millis(1);
 
 /// Where stall reports go.
 pub(crate) type StallHook = Arc<dyn Fn(&StallReport) + Send + Sync>;
@@ -214,7 +218,8 @@ impl<'a> Watchdog<'a> {
         let watches = &self.scheduler.watches;
         let mut idle_looks = 0;
         loop {
-            let nap = (idle_looks < LOOKS_BEFORE_DOZING).then_some(self.threshold / 2);
+            let nap = (idle_looks < LOOKS_BEFORE_DOZING)
+                .then_some((self.threshold / 2).max(SHORTEST_NAP));
             if watches.wait(nap, || self.scheduler.busy_workers() == 0) == Woke::Stop {
                 return;
             }
