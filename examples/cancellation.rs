@@ -9,14 +9,18 @@
 //! loser.
 //!
 //! What you will see: three pieces of work that would each take an hour, each stopped
-//! within milliseconds, with the `Drop` of the resource each one held printed when it
-//! ran, and how long after the start.
+//! within milliseconds. Each line starts with the time since the example started; a
+//! `released` line is the `Drop` of the resource that piece of work held, printed the
+//! moment it ran.
 //!
 //! Run it: `cargo run --release --example cancellation`
 //!
 //! Try next: `abort` a task *after* it finished — its output is kept, `abort` does
-//! nothing. Or `std::mem::forget` the future instead of dropping it: nothing is
-//! released, and the hour-long timer stays registered in the reactor.
+//! nothing. Or keep the timed-out work alive instead of letting `timeout` drop it:
+//! `let mut work = std::pin::pin!(an_hour_of_work(...));` then
+//! `timeout(Duration::from_millis(30), &mut work).await` — the timeout still returns
+//! after 30 ms, but nothing is released until `work` goes out of scope: a future that
+//! is not dropped is only paused, never cancelled.
 
 use std::time::{Duration, Instant};
 
@@ -62,7 +66,11 @@ pub fn main() {
             an_hour_of_work(Resource { name, start }),
         )
         .await;
-        println!("    {:>5.1} ms  result: {out:?}", ms(start));
+        let out = match out {
+            Ok(never) => never.to_owned(),
+            Err(elapsed) => format!("Err: {elapsed}"),
+        };
+        println!("    {:>5.1} ms  result: {out}", ms(start));
 
         println!("JoinHandle::abort on a spawned task:");
         let name = "the file held by the aborted task";

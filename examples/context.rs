@@ -8,10 +8,12 @@
 //! `block_on`.
 //!
 //! What you will see: for each continuation, the thread it ran on. The `spawn`ed task
-//! sleeps between continuations; a timer fires on the worker that sleeps in the reactor,
-//! which is the one that did *not* just run the task (a worker leaving the reactor to run
-//! work hands that role to its idle colleague), so the task moves between
-//! `turtles-worker-0` and `-1`. The `spawn_local` task stays on `main` every time.
+//! sleeps between continuations; its timer fires on whichever thread sleeps in the
+//! reactor at that moment — usually the worker that did *not* just run the task (a
+//! worker leaving the reactor to run work hands that role to its idle colleague), at
+//! times `main` inside `block_on` — and the continuation runs on a worker chosen then.
+//! So the task moves between `turtles-worker-0` and `-1`, in no fixed pattern; it keeps
+//! going until it has run on both. The `spawn_local` task stays on `main` every time.
 //!
 //! Run it: `cargo run --release --example context`
 //!
@@ -34,10 +36,15 @@ pub fn main() {
     rt.block_on(async {
         let moving = turtles::spawn(async {
             let mut threads = Vec::new();
-            for _ in 0..6 {
+            // At least 6 continuations, and on until it has run on both workers (a
+            // bound, so that even a freak run ends).
+            while threads.len() < 40
+                && (threads.len() < 6 || threads.iter().all(|t| *t == threads[0]))
+            {
                 threads.push(here());
-                // Some work, as a real continuation would do: meanwhile the idle
-                // colleague takes over the reactor, so the timer fires over there.
+                // A stand-in for 2 ms of real work (harmless; lessons 8 and 9 show what
+                // long blocking does): meanwhile the idle colleague takes over the
+                // reactor, so the timer tends to fire over there.
                 thread::sleep(Duration::from_millis(2));
                 sleep(Duration::from_millis(5)).await;
             }

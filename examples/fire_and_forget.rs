@@ -14,13 +14,17 @@
 //!
 //! Run it: `cargo run --release --example fire_and_forget`
 //!
-//! Try next: remove `.on_unobserved_panic(...)` from the builder: the default hook
+//! Try next: remove `.on_unobserved_panic(...)` from the builder, with the `reports`
+//! list it fills and the assert at the end that counts them: the default hook then
 //! prints the report to stderr instead.
 
 use std::{
     sync::{mpsc, Arc, Mutex},
     time::Duration,
 };
+
+#[path = "common/mod.rs"]
+mod common;
 
 pub fn main() {
     // std prints every panic (with a backtrace if RUST_BACKTRACE is set) before turtles
@@ -53,7 +57,10 @@ pub fn main() {
                 .spawn_on(async { panic!("disk full") }, &rt.handle()),
         )
         .unwrap_err();
-    println!("awaited:  JoinError: {err}");
+    println!(
+        "{}",
+        common::wrap(&format!("awaited: JoinError: {err}"), "")
+    );
 
     // Detached: nobody can await it, so the runtime reports it.
     turtles::task::Builder::new()
@@ -63,7 +70,8 @@ pub fn main() {
     // One worker runs tasks in order: once this one ran, the panicking one is reported.
     let alive = rt.block_on(rt.spawn(async { "the worker survived both panics" }));
     for report in reports.lock().unwrap().iter() {
-        println!("detached: reported to on_unobserved_panic: {report}");
+        let line = format!("detached: reported to on_unobserved_panic: {report}");
+        println!("{}", common::wrap(&line, ""));
     }
     println!("{}", alive.unwrap());
     assert_eq!(

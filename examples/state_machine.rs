@@ -1,7 +1,8 @@
 //! # state_machine: `async fn` is a state machine, polled until ready
 //!
 //! The idea: the compiler turns an `async fn` into an enum with one variant per
-//! `.await` point, each holding the variables that live across it, and a `poll` method
+//! `.await` point (plus one for "not started" and one for "finished"), each holding the
+//! variables that live across it, and a `poll` method
 //! that runs from one `.await` to the next. Polling it either finishes it (`Ready`) or
 //! stops at an `.await` whose inner future is not ready (`Pending`) — after that inner
 //! future has handed the task's `Waker` to whoever will make it ready (here the
@@ -47,6 +48,9 @@ impl Future for AddAfterDelay {
     type Output = u32;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        // One poll may pass through several states: from `Start` it goes straight on to
+        // `Sleeping` and polls the sleep, in the same call, as an `async fn` runs on
+        // to its first `.await`. The loop is that "go straight on".
         loop {
             match &mut *self {
                 AddAfterDelay::Start { a, b } => {
@@ -149,6 +153,7 @@ pub fn main() {
         "\nBoth: poll #1 returned Pending after the sleep registered a timer holding the\n\
          waker; 20 ms later the reactor called that waker (on `main`: the thread inside\n\
          block_on sleeps in the reactor itself); poll #2 returned Ready(5). In between\n\
-         nothing ran and no thread waited on this future: it simply was not polled."
+         this future was simply not polled: main slept in epoll_wait, waiting for any\n\
+         event at all, not for this future in particular."
     );
 }

@@ -13,12 +13,20 @@
 //! Run it: `cargo run --release --example when_all`
 //!
 //! Try next: give one of the joined sleeps 250 ms — the join now takes 250 ms, the
-//! longest wait. Or replace one sleep with `std::thread::sleep`: the thread blocks, no
-//! other future is polled meanwhile, and the waits stop overlapping.
+//! longest wait. Or make the *first* future of the `join!` a blocking one,
+//! `async { std::thread::sleep(Duration::from_millis(100)); 100 }`: `join!` polls its
+//! futures in order, so the other two only start their timers once the thread wakes —
+//! 200 ms. (Made the last one instead, it blocks after the other two started their
+//! timers, and the total stays 100 ms: the thread is frozen all the same, but the
+//! timers ran meanwhile.)
 
 use std::time::{Duration, Instant};
 
 use turtles::{future::join_all, time::sleep};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::ms;
 
 async fn wait(ms: u64) -> u64 {
     sleep(Duration::from_millis(ms)).await;
@@ -70,8 +78,4 @@ pub fn main() {
 
         assert!(joined < sequential / 2, "join! must overlap the waits");
     });
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

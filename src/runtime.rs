@@ -263,8 +263,10 @@ impl Builder {
     }
 
     /// The watchdog reports a poll that runs longer than this (default 100 ms): such a
-    /// poll blocks its worker. Zero makes `build` return an `InvalidInput` error; to turn
-    /// the watchdog off, use [`watchdog(false)`](Self::watchdog).
+    /// poll blocks its worker. It looks every half threshold, so a poll of 1.5 times the
+    /// threshold is always reported, and one shorter than the threshold never. Zero makes
+    /// `build` return an `InvalidInput` error; to turn the watchdog off, use
+    /// [`watchdog(false)`](Self::watchdog).
     ///
     /// # Examples
     ///
@@ -295,7 +297,8 @@ impl Builder {
 
     /// Where the watchdog's [`StallReport`]s go, one per poll that runs longer than the
     /// [`stall_threshold`](Self::stall_threshold); default: stderr. The report names the
-    /// task and the line where it last waited.
+    /// task and the line where it last waited. The hook runs on the watchdog's thread,
+    /// and dropping the runtime waits for it to return.
     ///
     /// # Examples
     ///

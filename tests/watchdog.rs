@@ -27,6 +27,14 @@ fn watched(workers: usize, threshold: Duration) -> (Runtime, Arc<Mutex<Vec<Stall
     (rt, reports)
 }
 
+/// Blocks the calling worker until the watchdog has made `n` reports: a stall that
+/// lasts exactly as long as it takes to be seen, however loaded the machine is.
+fn stall_until_reported(reports: &Mutex<Vec<StallReport>>, n: usize) {
+    common::wait_until("the watchdog reports the stall", || {
+        reports.lock().unwrap().len() >= n
+    });
+}
+
 /// No new report arrives: waits a few looks of the watchdog (there is no event to wait
 /// for when nothing must happen).
 fn assert_no_more_reports(reports: &Mutex<Vec<StallReport>>, expected: usize) {
@@ -131,13 +139,13 @@ fn a_deadlocked_runtime_reports_every_worker_blocked_and_the_queued_task() {
 #[test]
 fn a_task_blocked_after_awaiting_a_join_handle_names_that_task() {
     let (rt, reports) = watched(2, THRESHOLD);
-    let waiter = rt.spawn(async {
+    let sink = reports.clone();
+    let waiter = rt.spawn(async move {
         let child = turtles::spawn(sleep(Duration::from_millis(5)));
         child.await.unwrap();
-        thread::sleep(Duration::from_millis(300));
+        stall_until_reported(&sink, 1);
     });
     rt.block_on(waiter).unwrap();
-    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
     let report = reports.lock().unwrap()[0].clone();
     assert_eq!(report.awaiting(), None, "a handle has no line of its own");
     assert!(
@@ -156,12 +164,13 @@ fn a_task_blocked_after_a_socket_read_names_the_read() {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let read_at = line!() + 4;
+        let read_at = line!() + 5;
+        let sink = reports.clone();
         let server = turtles::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut buf = [0; 1];
             stream.read_exact(&mut buf).await.unwrap();
-            thread::sleep(Duration::from_millis(300));
+            stall_until_reported(&sink, 1);
         });
         let mut client = turtles::net::TcpStream::connect(addr).await.unwrap();
         sleep(Duration::from_millis(20)).await; // the server waits in its read meanwhile
@@ -169,40 +178,46 @@ fn a_task_blocked_after_a_socket_read_names_the_read() {
         server.await.unwrap();
         read_at
     });
-    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
     let at = reports.lock().unwrap()[0].awaiting().unwrap();
     assert_eq!(at.line(), read_at);
 }
 
 #[test]
 fn a_panicking_hook_is_contained_and_the_watchdog_goes_on() {
-    let calls = Arc::new(Mutex::new(0));
-    let count = calls.clone();
+    // Each stalled poll lasts until the hook has seen it: the test does not depend on
+    // how fast the watchdog is (std prints the hook's panic, backtrace and all, on the
+    // watchdog's thread, which may take seconds on a loaded machine).
+    let (reported, report_seen) = mpsc::channel::<()>();
+    let report_seen = Arc::new(Mutex::new(report_seen));
     let rt = Runtime::builder()
         .worker_threads(1)
         .stall_threshold(THRESHOLD)
         .on_stall(move |_| {
-            *count.lock().unwrap() += 1;
+            reported.send(()).unwrap();
             panic!("a stall hook that panics on purpose");
         })
         .build()
         .unwrap();
-    for round in 1..=2 {
-        rt.block_on(rt.spawn(async { thread::sleep(Duration::from_millis(300)) }))
-            .unwrap();
-        common::wait_until("the hook ran", || *calls.lock().unwrap() == round);
+    for _ in 0..2 {
+        let report_seen = report_seen.clone();
+        rt.block_on(rt.spawn(async move {
+            let seen = report_seen.lock().unwrap().recv_timeout(common::PATIENCE);
+            seen.expect("the watchdog reports the poll that waits for its report");
+        }))
+        .unwrap();
     }
     common::assert_runtime_alive(&rt);
 }
 
 #[test]
 fn a_dozing_watchdog_wakes_for_the_next_stall() {
-    // A short threshold: the watchdog dozes after 20 idle looks (200 ms here).
+    // The watchdog dozes after two idle looks (a threshold, 20 ms here): well before
+    // the stall, which must ring it awake.
     let (rt, reports) = watched(1, Duration::from_millis(20));
     thread::sleep(Duration::from_millis(500));
-    rt.block_on(rt.spawn(async { thread::sleep(Duration::from_millis(300)) }))
+    let sink = reports.clone();
+    rt.block_on(rt.spawn(async move { stall_until_reported(&sink, 1) }))
         .unwrap();
-    common::wait_until("a report", || !reports.lock().unwrap().is_empty());
 }
 
 #[test]
@@ -227,4 +242,64 @@ fn the_watchdog_can_be_turned_off_and_a_zero_threshold_is_refused() {
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("watchdog(false)"), "{err}");
+}
+
+#[test]
+fn a_hook_that_drops_the_runtime_still_lets_it_shut_down() {
+    static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
+    let dropped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .stall_threshold(THRESHOLD)
+        // "Kill it when it is stuck": Runtime::drop runs on the watchdog's own thread.
+        .on_stall(|_| drop(RUNTIME.lock().unwrap().take()))
+        .build()
+        .unwrap();
+    let counter = common::DropCounter(dropped.clone());
+    let waiting = rt.spawn(async move {
+        let _counter = counter;
+        std::future::pending::<()>().await;
+    });
+    rt.spawn(async { thread::sleep(Duration::from_millis(300)) });
+    *RUNTIME.lock().unwrap() = Some(rt);
+    // Shutdown finished: the waiting task's future was dropped and its handle resolves.
+    common::wait_until("the future is dropped", || {
+        dropped.load(std::sync::atomic::Ordering::SeqCst) == 1
+    });
+    let outcome = futures_executor::block_on(waiting);
+    assert!(outcome.unwrap_err().is_cancelled());
+}
+
+#[test]
+fn dropping_the_runtime_does_not_wait_for_a_hook_that_waits_for_a_task() {
+    let handle = Arc::new(Mutex::new(None::<turtles::Handle>));
+    let for_hook = handle.clone();
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .stall_threshold(THRESHOLD)
+        .on_stall(move |_| {
+            // Waits for a task that only shutdown can end (by cancelling it).
+            let handle = for_hook.lock().unwrap().clone().unwrap();
+            let _ = futures_executor::block_on(handle.spawn(std::future::pending::<()>()));
+        })
+        .build()
+        .unwrap();
+    *handle.lock().unwrap() = Some(rt.handle());
+    let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = started.clone();
+    rt.spawn(async move {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(300));
+    });
+    common::wait_until("the stalling task started", || {
+        started.load(std::sync::atomic::Ordering::SeqCst)
+    });
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        drop(rt);
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(common::PATIENCE)
+        .expect("Runtime::drop returns");
 }

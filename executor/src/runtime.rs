@@ -183,12 +183,18 @@ impl Drop for Runtime {
             // died anyway there is nothing left to join.
             let _ = worker.join();
         }
-        // The watchdog stops only now: a poll that holds up shutdown is reported too.
+        // The watchdog stops only now, so that a poll holding up shutdown is reported
+        // too; and it is joined only after every task is finished, because its hook
+        // (user code) may wait for one of them.
         scheduler.watches.stop();
-        if let Some(watchdog) = self.watchdog.take() {
-            let _ = watchdog.join(); // it never unwinds: the hook is called catching
-        }
         scheduler.finish_shutdown();
+        if let Some(watchdog) = self.watchdog.take() {
+            // The hook may even be what dropped the runtime: a thread cannot join itself
+            // (it ends by itself once the hook returns).
+            if watchdog.thread().id() != std::thread::current().id() {
+                let _ = watchdog.join(); // it never unwinds: the hook is called catching
+            }
+        }
     }
 }
 
@@ -215,8 +221,9 @@ pub struct Builder {
     thread_name: String,
     panic_hook: PanicHook,
     driver: Option<Arc<dyn Driver>>,
-    /// `None`: the watchdog is off.
-    stall_threshold: Option<Duration>,
+    /// Whether to start a watchdog thread at all.
+    watchdog: bool,
+    stall_threshold: Duration,
     stall_hook: StallHook,
 }
 
@@ -239,7 +246,8 @@ impl Builder {
             driver: None,
             // Under loom the models build runtimes, and a watchdog thread would only
             // multiply the interleavings they explore.
-            stall_threshold: (!cfg!(loom)).then_some(DEFAULT_STALL_THRESHOLD),
+            watchdog: !cfg!(loom),
+            stall_threshold: DEFAULT_STALL_THRESHOLD,
             stall_hook: default_stall_hook(),
         }
     }
@@ -334,8 +342,10 @@ impl Builder {
     }
 
     /// The watchdog reports a poll that runs longer than this (default 100 ms): it
-    /// blocks its worker. Must be more than zero, else `build` returns an error; see
-    /// [`watchdog`](Self::watchdog) to turn it off.
+    /// blocks its worker. The watchdog looks every half threshold, so a poll that runs
+    /// 1.5 times the threshold is always reported, a shorter one may be, and one shorter
+    /// than the threshold never is. Must be more than zero, else `build` returns an
+    /// error; see [`watchdog`](Self::watchdog) to turn it off.
     ///
     /// # Examples
     ///
@@ -349,7 +359,7 @@ impl Builder {
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn stall_threshold(mut self, threshold: Duration) -> Builder {
-        self.stall_threshold = Some(threshold);
+        self.stall_threshold = threshold;
         self
     }
 
@@ -362,18 +372,15 @@ impl Builder {
     /// let rt = turtles_executor::Runtime::builder().watchdog(false).build().unwrap();
     /// ```
     pub fn watchdog(mut self, enabled: bool) -> Builder {
-        self.stall_threshold = match (enabled, self.stall_threshold) {
-            (false, _) => None,
-            (true, Some(threshold)) => Some(threshold),
-            (true, None) => Some(DEFAULT_STALL_THRESHOLD),
-        };
+        self.watchdog = enabled;
         self
     }
 
     /// Where the watchdog's reports go, once per poll that runs longer than
     /// [`stall_threshold`](Self::stall_threshold). The default prints the report to
     /// stderr. The hook runs on the watchdog's thread; a panic in it is caught and
-    /// printed.
+    /// printed. While it runs the watchdog sees nothing else, and dropping the runtime
+    /// waits for it to return.
     ///
     /// # Examples
     ///
@@ -445,7 +452,7 @@ impl Builder {
                 Some(n) => n,
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             };
-        if self.stall_threshold == Some(Duration::ZERO) {
+        if self.watchdog && self.stall_threshold.is_zero() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "stall_threshold(0): every poll takes some time, so the watchdog would report \
@@ -486,10 +493,10 @@ impl Builder {
             // On failure, dropping `runtime` shuts down the workers already started.
             runtime.workers.push(spawned?);
         }
-        if let Some(threshold) = self.stall_threshold {
+        if self.watchdog {
             runtime.watchdog = Some(watchdog::start(
                 handle.scheduler.clone(),
-                threshold,
+                self.stall_threshold,
                 self.stall_hook,
                 format!("{}-watchdog", self.thread_name),
             )?);
@@ -511,6 +518,7 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_name", &self.thread_name)
             .field("driver", &self.driver.is_some())
+            .field("watchdog", &self.watchdog)
             .field("stall_threshold", &self.stall_threshold)
             .finish()
     }

@@ -36,9 +36,11 @@ use crate::{
 /// should take microseconds; one that takes 100 ms is blocking its thread.
 pub(crate) const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 
-/// Looks in a row with no worker busy before the watchdog dozes: a second, at the
-/// default threshold.
-const LOOKS_BEFORE_DOZING: u32 = 20;
+/// Looks in a row with no worker busy before the watchdog dozes (one threshold, at the
+/// default): enough that a runtime busy every few milliseconds does not ring the bell
+/// at every turn, few enough that a runtime woken by a timer now and then (a
+/// 500 ms ticker) costs two or three looks per tick, not twenty.
+const LOOKS_BEFORE_DOZING: u32 = 2;
 
 /// However small the threshold, the watchdog looks at most once a millisecond: a
 /// nanosecond threshold would otherwise make it spin on a core of its own.
