@@ -12,7 +12,10 @@
 //!   parks and unparks the thread itself cannot swallow the executor's wake.
 //!
 //! While it waits, the thread also runs this call's `spawn_local` tasks, and — when a
-//! driver is given — sleeps inside the reactor so that it serves I/O and timers too.
+//! driver is given — sleeps inside the reactor so that it serves I/O and timers too:
+//! always for `turtles::block_on`, and for `Runtime::block_on` whenever none of the
+//! runtime's workers does (so a runtime whose every worker is stuck in a long poll
+//! still keeps time).
 
 use std::{
     future::Future,
@@ -28,6 +31,7 @@ use crate::{
     local::{LocalSet, ReadyList},
     panic::default_panic_hook,
     park::{Driver, Parker},
+    scheduler::Scheduler,
     sync::{
         Arc, AtomicBool,
         Ordering::{AcqRel, Release},
@@ -73,14 +77,40 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     block_on_with(future, None, None)
 }
 
-/// The one implementation behind every `block_on`: `handle` is what `spawn` uses inside,
-/// `driver` is what the thread sleeps in while it waits.
+/// Where the thread inside a `block_on` sleeps while its future waits.
+pub(crate) enum SleepIn {
+    /// Its own condvar: there is no driver.
+    Condvar,
+    /// The driver, always (`turtles::block_on`: nobody else may be serving the reactor).
+    Driver(Arc<dyn Driver>),
+    /// The runtime's driver when none of its workers sleeps there, else its condvar
+    /// (`Runtime::block_on`, see [`Scheduler::park_block_on`]).
+    RuntimeDriver(Arc<Scheduler>),
+}
+
+/// `block_on` with a handle for `spawn` inside and a driver to sleep in: what the
+/// facade's `turtles::block_on` calls.
 #[track_caller]
 #[doc(hidden)]
 pub fn block_on_with<F: Future>(
     future: F,
     handle: Option<CurrentHandle>,
     driver: Option<Arc<dyn Driver>>,
+) -> F::Output {
+    let sleep_in = match driver {
+        Some(driver) => SleepIn::Driver(driver),
+        None => SleepIn::Condvar,
+    };
+    block_on_in(future, handle, sleep_in)
+}
+
+/// The one implementation behind every `block_on`: `handle` is what `spawn` uses inside,
+/// `sleep_in` where the thread sleeps while it waits.
+#[track_caller]
+pub(crate) fn block_on_in<F: Future>(
+    future: F,
+    handle: Option<CurrentHandle>,
+    sleep_in: SleepIn,
 ) -> F::Output {
     context::assert_may_block("block_on");
     let hook = match &handle {
@@ -89,7 +119,11 @@ pub fn block_on_with<F: Future>(
     };
     let _context = context::enter(Role::BlockOn, handle);
 
-    let parker = Arc::new(Parker::new(driver));
+    let parker = Arc::new(Parker::new(match &sleep_in {
+        SleepIn::Condvar => None,
+        SleepIn::Driver(driver) => Some(driver.clone()),
+        SleepIn::RuntimeDriver(scheduler) => scheduler.driver.clone(),
+    }));
     let main = Arc::new(MainWake {
         woken: AtomicBool::new(true), // the first poll needs no wake
         parker: parker.clone(),
@@ -113,9 +147,10 @@ pub fn block_on_with<F: Future>(
         }
         // Nothing ran. A wake that arrived after the checks above left the parker
         // UNPARKED, so this sleep returns at once instead of missing it.
-        match parker.driver() {
-            Some(_) => parker.park_in_driver(None),
-            None => parker.park(),
+        match &sleep_in {
+            SleepIn::Condvar => parker.park(),
+            SleepIn::Driver(_) => parker.park_in_driver(None),
+            SleepIn::RuntimeDriver(scheduler) => scheduler.park_block_on(&parker),
         }
     }
 }

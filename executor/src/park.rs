@@ -125,10 +125,6 @@ impl Parker {
         }
     }
 
-    pub(crate) fn driver(&self) -> Option<&Arc<dyn Driver>> {
-        self.driver.as_ref()
-    }
-
     /// Sleeps inside the driver until an event, a timer, `unpark`, or `max_wait` passes
     /// (`None`: no limit).
     pub(crate) fn park_in_driver(&self, max_wait: Option<Duration>) {

@@ -9,7 +9,7 @@
 use std::{fmt, future::Future, io, time::Duration};
 
 use crate::{
-    block_on::block_on_with,
+    block_on::{block_on_in, SleepIn},
     blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS},
     context::CurrentHandle,
     handle::Handle,
@@ -79,8 +79,8 @@ impl Runtime {
     /// Runs `future` to completion on the current thread; `spawn` inside it uses this runtime.
     ///
     /// While the future waits, this thread sleeps in the runtime's driver (with the
-    /// facade: the reactor), so timers and I/O are served even while every worker is
-    /// stuck in a long poll.
+    /// facade: the reactor) whenever none of the runtime's workers does, so timers and
+    /// I/O are served even while every worker is stuck in a long poll.
     ///
     /// # Panics
     ///
@@ -99,13 +99,13 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        // This thread sleeps in the runtime's driver too: while every worker runs a long
-        // poll, nobody else would watch timers and I/O, and the future waiting here on a
-        // timer would wake late by as long as the longest poll.
-        block_on_with(
+        // This thread sleeps in the runtime's driver whenever no worker does: while every
+        // worker runs a long poll, nobody else would watch timers and I/O, and the
+        // future waiting here on a timer would wake late by as long as the longest poll.
+        block_on_in(
             future,
             Some(CurrentHandle::Handle(self.handle.clone())),
-            self.handle.scheduler.driver.clone(),
+            SleepIn::RuntimeDriver(self.handle.scheduler.clone()),
         )
     }
 

@@ -59,8 +59,13 @@ pub(crate) struct Scheduler {
     /// At most one worker of this runtime sleeps in the driver; the others on condvars.
     /// Taken and released only through [`DriverRole`].
     driving: AtomicBool,
-    /// The index of the worker that took the driver role last.
+    /// The index of the worker that took the driver role last ([`BLOCK_ON`]: a thread
+    /// inside `Runtime::block_on`).
     driver_holder: AtomicUsize,
+    /// Threads inside `Runtime::block_on` sleeping on their condvars because a worker
+    /// held the driver role: when the role is handed on and no worker is idle, one of
+    /// them takes it.
+    block_on_waiters: Mutex<Vec<Arc<Parker>>>,
     /// The driver's sleeper wakes every [`PATROL`] to look for work (because a colleague
     /// was busy when it went to sleep), so a task stranded in a busy colleague's inbox is
     /// found without waking anyone.
@@ -131,6 +136,7 @@ impl Scheduler {
             watches: Watches::new(workers),
             driving: AtomicBool::new(false),
             driver_holder: AtomicUsize::new(0),
+            block_on_waiters: Mutex::new(Vec::new()),
             patrolling: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             alive: AtomicUsize::new(workers),
@@ -241,8 +247,56 @@ impl Scheduler {
     /// that it re-parks patrolling and can take what this worker pushes during long polls.
     pub(crate) fn ensure_patrol(&self) {
         if self.driving.load(SeqCst) && !self.patrolling.load(SeqCst) {
-            self.parkers[self.driver_holder.load(SeqCst)].unpark();
+            // A `block_on` thread in the driver does not patrol: a push into an inbox
+            // then wakes an idle colleague instead (`push_local`).
+            if let Some(parker) = self.parkers.get(self.driver_holder.load(SeqCst)) {
+                parker.unpark();
+            }
         }
+    }
+
+    /// The driver role was just released by a thread that goes on to run work: make
+    /// sure somebody takes it, so that timers and I/O stay watched — an idle worker
+    /// (which re-parks in the driver), or else a thread waiting in `Runtime::block_on`.
+    pub(crate) fn hand_off_driver(&self) {
+        if let Some(worker) = self.sleepers.pop() {
+            self.parkers[worker].unpark();
+        } else if let Some(waiter) = lock(&self.block_on_waiters).pop() {
+            waiter.unpark();
+        }
+    }
+
+    /// A thread inside `Runtime::block_on` has nothing to do. It sleeps in the driver if
+    /// no worker does — so a runtime whose every worker runs a long poll still serves
+    /// timers and I/O — and else on its condvar, listed so that [`hand_off_driver`]
+    /// can pass it the role. Only one thread sleeps in the driver per runtime: with
+    /// every `block_on` thread in it, each unpark would wake them all.
+    ///
+    /// [`hand_off_driver`]: Self::hand_off_driver
+    pub(crate) fn park_block_on(&self, parker: &Arc<Parker>) {
+        if self.driver.is_none() {
+            return parker.park();
+        }
+        // Listed *before* trying the role: a holder that releases it after our try
+        // finds us in the list (the list's lock orders the two).
+        lock(&self.block_on_waiters).push(parker.clone());
+        match self.take_driver_role(BLOCK_ON) {
+            Some(role) => {
+                self.unlist_block_on(parker);
+                parker.park_in_driver(None);
+                drop(role);
+                // We leave to poll our future: whoever is idle takes the role on.
+                self.hand_off_driver();
+            }
+            None => {
+                parker.park();
+                self.unlist_block_on(parker);
+            }
+        }
+    }
+
+    fn unlist_block_on(&self, parker: &Arc<Parker>) {
+        lock(&self.block_on_waiters).retain(|waiting| !Arc::ptr_eq(waiting, parker));
     }
 
     /// From outside the runtime's workers: the injector, and one idle worker.
@@ -355,6 +409,9 @@ impl Scheduler {
         )
     }
 }
+
+/// The driver holder's "index" while a thread inside `Runtime::block_on` holds the role.
+pub(crate) const BLOCK_ON: usize = usize::MAX;
 
 /// How often the driver's sleeper looks at the injector while a colleague is busy: short
 /// enough that a task stranded behind a long poll starts within a few milliseconds, long

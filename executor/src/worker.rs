@@ -140,11 +140,10 @@ impl Worker {
             let driver = role.driver();
             driver.park(driver.token(), Some(Duration::ZERO));
             drop(role);
-            // Nobody held the role, so an idle colleague that tried to take it meanwhile
-            // went to its condvar instead: wake one so that it re-parks in the driver.
-            if self.scheduler.sleepers.idle() > 0 {
-                self.scheduler.notify_one();
-            }
+            // Nobody held the role, so an idle colleague (or a `block_on` thread) that
+            // tried to take it meanwhile went to its condvar instead: wake one so that it
+            // re-parks in the driver.
+            self.scheduler.hand_off_driver();
         }
     }
 
@@ -188,9 +187,10 @@ impl Worker {
             || scheduler.colleagues_have_work(index);
         if found_work && drove {
             // We leave the driver to run what it woke. Hand the role on: an idle
-            // colleague re-parks and takes it, so timers and I/O stay watched while we
-            // are busy — however long our next poll runs.
-            scheduler.notify_one();
+            // colleague (or else a thread in `Runtime::block_on`) re-parks and takes
+            // it, so timers and I/O stay watched while we are busy — however long our
+            // next poll runs.
+            scheduler.hand_off_driver();
         }
     }
 }
