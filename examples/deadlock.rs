@@ -26,10 +26,12 @@
 //! Run it: `cargo run --release --example deadlock`
 //!
 //! Try next: delete the rescue (`rescue.send(...)`) — the example then hangs for ever
-//! when it drops the runtime, which joins a worker that never returns (press Ctrl-C):
-//! that is what a real deadlock looks like. Or give the runtime 2 workers: the sender
-//! runs on the other one, the deadlock is gone, yet the watchdog still reports the
-//! blocking poll — with as many blocked tasks as workers it would come back.
+//! in `rt.block_on(receiver)`, waiting for a task that can never finish (press
+//! Ctrl-C): that is what a real deadlock looks like. Or give the runtime 2 workers:
+//! the sender runs on the other one and the deadlock is gone (delete the
+//! `assert!(waited.is_err())`, which then fails); the watchdog stays quiet too, as the
+//! receiver now blocks only ~10 ms, under the `stall_threshold`. With as many blocked
+//! receivers as workers, the deadlock comes back.
 
 use std::{
     sync::{
@@ -44,6 +46,10 @@ use turtles::{
     time::{sleep, timeout},
     Runtime,
 };
+
+#[path = "common/mod.rs"]
+mod common;
+use common::ms;
 
 pub fn main() -> std::io::Result<()> {
     refused_nested_block_on()?;
@@ -78,7 +84,7 @@ fn refused_nested_block_on() -> std::io::Result<()> {
     let refused = rt.block_on(rt.spawn(async { turtles::block_on(async { 1 }) }));
     std::panic::set_hook(default_hook);
     let error = refused.expect_err("a nested block_on panics");
-    println!("   {error}\n");
+    println!("{}\n", common::wrap(&error.to_string(), "   "));
     Ok(())
 }
 
@@ -105,7 +111,8 @@ fn deadlock(rt: Runtime) {
     let waited = rt.block_on(timeout(Duration::from_secs(1), &mut receiver));
     assert!(waited.is_err(), "the receiver cannot finish by itself");
     println!(
-        "   main gave up after {:.0} ms: the receiver is still blocked, the sender never ran",
+        "   main gave up after {:.0} ms (its 1 s timeout): the receiver is still blocked,\n\
+         \x20  the sender never ran",
         ms(start.elapsed())
     );
     rescue
@@ -113,7 +120,8 @@ fn deadlock(rt: Runtime) {
         .expect("the receiver is alive");
     let got = rt.block_on(receiver).expect("the receiver does not panic");
     println!(
-        "   main sent the message itself; the receiver got {got:?} and the runtime can shut down\n"
+        "   main sent the message itself; the receiver got {got:?},\n\
+         \x20  and the runtime can shut down\n"
     );
 }
 
@@ -135,8 +143,4 @@ fn fixed(rt: Runtime) {
         "   the receiver got {got:?} after {:.0} ms",
         ms(start.elapsed())
     );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

@@ -10,15 +10,19 @@
 //!
 //! What you will see: the ticker's worst lateness (how long after its due time a tick
 //! ran) with two 300 ms CPU-bound loops running as tasks — about 300 ms late, and the
-//! watchdog naming both hogs — then with the same loops under `spawn_blocking`: a
-//! millisecond or so late, and no watchdog report. The loops take the same time in both.
+//! watchdog naming both hogs — then with the same loops under `spawn_blocking`: a few
+//! ms late (on a 2-core machine the two loops still take both cores, and the ticker's
+//! worker must wait for the OS to give it one), and no watchdog report. The loops take
+//! the same time in both.
 //!
 //! Run it: `cargo run --release --example starvation`
 //!
 //! Try next: spawn only one hog task — the ticker stays on time, because the other
 //! worker is free (but the watchdog still reports the hog). Or keep the hogs as tasks
-//! and put `turtles::task::yield_now().await` inside their loop: each poll is now short,
-//! the watchdog stays quiet, and the ticker's lateness drops to the time between yields.
+//! but cooperative: an `async fn` version of `hog` that calls
+//! `turtles::task::yield_now().await` every millisecond or so. Each poll is then
+//! short, the watchdog stays quiet, and the ticker is late by a few ms at most — but
+//! the loops still occupy both workers, which is why `spawn_blocking` is the fix.
 
 use std::{
     sync::{Arc, Mutex},
@@ -26,6 +30,10 @@ use std::{
 };
 
 use turtles::{time::sleep_until, Runtime};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::ms;
 
 /// A CPU-bound loop: burns `busy` of CPU time without ever awaiting.
 fn hog(busy: Duration) -> u64 {
@@ -58,12 +66,12 @@ pub fn main() -> std::io::Result<()> {
         .worker_threads(2)
         .on_stall(move |report| {
             sink.lock().unwrap().push(format!(
-                "task '{}' has held worker {} for {} ms{}",
+                "'{}' on worker {}: reported once, {} ms into its poll{}",
                 report.task_name().unwrap_or("?"),
                 report.worker(),
                 report.elapsed().as_millis(),
                 if report.all_workers_blocked() {
-                    "; now every worker is blocked: the runtime is starved"
+                    "\n       (every worker blocked: the runtime is starved)"
                 } else {
                     ""
                 }
@@ -121,8 +129,4 @@ fn print_run(worst: Duration, took: Duration, reports: &Mutex<Vec<String>>) {
         println!("     {report}");
     }
     println!();
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

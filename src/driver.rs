@@ -33,8 +33,9 @@ impl Driver for ReactorDriver {
 /// it, which keeps the reactor's backup thread out of the way for as long as it is held.
 pub(crate) fn reactor_driver() -> io::Result<(Arc<dyn Driver>, AttachedDriver)> {
     let reactor = Reactor::global()?;
-    // The second thread of the marriage: where a reactor future waits, the executor
-    // writes into the task it runs (for the watchdog). Installing it twice is a no-op.
+    // The other half of the glue: when a reactor future returns `Pending`, the reactor
+    // passes the user's line to the executor, which notes it in the task being polled
+    // (for the watchdog's report). Installing the hook twice is a no-op.
     turtles_reactor::set_awaiting_hook(turtles_executor::record_awaiting);
     Ok((Arc::new(ReactorDriver(reactor)), reactor.attach_driver()))
 }

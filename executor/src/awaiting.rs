@@ -5,13 +5,22 @@
 //! unless someone writes it down at the moment of waiting. turtles' own leaf futures
 //! (`sleep`, `timeout`, socket reads, writes, connects and accepts) are made by
 //! `#[track_caller]` functions, so each knows the user's line that created it; when it
-//! returns `Pending` it calls [`record_awaiting`] with that line. A `JoinHandle` has no
-//! such call (it is awaited directly), so it records which task it waits for instead.
+//! returns `Pending` it calls [`record_awaiting`] with that line. A `JoinHandle` is made
+//! at `spawn`, not at the line that awaits it, so it records which task it waits for
+//! instead.
 //!
 //! The record goes to a thread-local, and the executor moves it into the task after the
 //! poll: one thread-local store per `Pending` of a leaf future, one thread-local read
-//! per poll, and a lock only when something was recorded. The watchdog reads it when a
-//! poll runs too long ("it last waited at src/main.rs:42").
+//! per poll, and a lock only when the task's record changes. The watchdog reads it when
+//! a poll runs too long ("it last waited at src/main.rs:42").
+//!
+//! What it is, exactly: the last turtles leaf future that returned `Pending` during the
+//! task's latest poll that returned `Pending`. Usually that is where the task waits.
+//! Not always: a leaf that returned `Pending` and was then dropped or finished within
+//! the same poll (the loser of a `select`, a sleep inside a nested
+//! `futures::executor::block_on`) is still named, although the task now waits on
+//! something else. Clearing the record whenever a leaf completes or is dropped would
+//! cost every `Ready` a call into the executor; a watchdog hint does not need it.
 //!
 //! The thread-local is std's even under loom (see `sync.rs`): it is a diagnostic, part
 //! of no synchronisation protocol.

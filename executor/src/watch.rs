@@ -2,7 +2,7 @@
 //! watchdog's eyes — and the bell that wakes the watchdog when it dozed off.
 //!
 //! Lesson: a poll that blocks its thread (a `std::sync::mpsc` receive, a
-//! `thread::sleep`, a CPU-bound loop, a blocking `block_on`) is invisible from inside:
+//! `thread::sleep`, a CPU-bound loop, `futures::executor::block_on`) is invisible from inside:
 //! the worker is busy and cannot say so. So every worker keeps a *phase* counter that it
 //! bumps when a poll starts and again when it ends — odd while a poll runs — and notes
 //! which task it polls. The watchdog (`watchdog.rs`) looks every half threshold; a
@@ -26,8 +26,8 @@ use crate::task::Runnable;
 
 /// One worker's current poll, on a cache line of its own (128 bytes: two lines, as
 /// adjacent-line prefetchers pair them): with the workers' watches side by side, every
-/// poll on one worker would steal the line from the others (yield_many ran twice as
-/// slow).
+/// poll on one worker would steal the line from the others (the `yield_many`
+/// benchmark, `benches/`, ran twice as slow).
 #[derive(Debug, Default)]
 #[repr(align(128))]
 struct PollWatch {
@@ -93,7 +93,9 @@ impl Watches {
         }
     }
 
-    /// Worker `worker` starts polling `task`.
+    /// Called by worker `worker` only, before it polls `task`. A load and a store, not
+    /// a `fetch_add`: the phase has a single writer, so no locked read-modify-write is
+    /// needed (it costs several times more, on every poll).
     pub(crate) fn begin(&self, worker: usize, task: &Arc<dyn Runnable>) {
         let watch = &self.workers[worker];
         // The task before the phase: a watchdog that sees the odd phase sees this task.
@@ -101,13 +103,14 @@ impl Watches {
         watch.phase.store(watch.phase.load(Relaxed) + 1, Release);
     }
 
-    /// Worker `worker`'s poll returned.
+    /// Called by worker `worker` only, after the poll returned (see [`begin`](Self::begin)).
     pub(crate) fn end(&self, worker: usize) {
         let phase = &self.workers[worker].phase;
         phase.store(phase.load(Relaxed) + 1, Release);
     }
 
-    /// What worker `worker` is doing now.
+    /// The watchdog's look at worker `worker`: `Acquire`, so that a task address read
+    /// with an odd phase is the one stored before that phase (see `begin`).
     pub(crate) fn sight(&self, worker: usize) -> Sighting {
         let watch = &self.workers[worker];
         let phase = watch.phase.load(Acquire);

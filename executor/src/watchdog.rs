@@ -139,7 +139,7 @@ impl fmt::Display for StallReport {
         writeln!(f, "turtles watchdog: {}", self.task)?;
         writeln!(
             f,
-            "  has been in one poll for {} ms on worker {}, without returning to the executor.",
+            "  has run one poll for at least {} ms on worker {} without returning.",
             self.elapsed.as_millis(),
             self.worker
         )?;
@@ -157,7 +157,7 @@ impl fmt::Display for StallReport {
         writeln!(
             f,
             "  A blocking call (std::sync::mpsc recv, thread::sleep, a std lock, a CPU-bound loop,\n  \
-             a blocking block_on) holds the worker: {} queued task{} cannot run on it.",
+             another executor's block_on) holds the worker: {} queued task{} cannot run on it.",
             self.queued,
             if self.queued == 1 { "" } else { "s" }
         )?;
