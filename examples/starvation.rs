@@ -79,7 +79,7 @@ pub fn main() -> std::io::Result<()> {
         })
         .build()?;
 
-    println!("1. two CPU-bound loops as tasks, on a runtime of 2 workers, beside a 10 ms ticker:");
+    println!("1. two CPU-bound loops as tasks on 2 workers, beside a 10 ms ticker:");
     let (worst, took) = rt.block_on(async {
         let ticker = turtles::spawn(ticker(50));
         sleep_until(Instant::now() + Duration::from_millis(50)).await; // the ticker runs on time

@@ -145,7 +145,7 @@ fn traced<F: Future>(name: &'static str, future: F) -> Traced<F> {
 
 pub fn main() {
     println!("The same future twice: written by hand as an enum, and as an `async fn`.");
-    println!("Each line is one poll (with what it returned) or one wake, in ms since the start.\n");
+    println!("Each line: one poll (and what it returned) or one wake; ms since the start.\n");
     let by_hand = turtles::block_on(traced("by hand ", AddAfterDelay::Start { a: 2, b: 3 }));
     let compiled = turtles::block_on(traced("compiled", add_after_delay(2, 3)));
     assert_eq!(by_hand, compiled);

@@ -64,7 +64,7 @@ fn chapter(number: u32, title: &str, example: Option<&str>, paragraph: &str) {
     println!("{number}. {title}");
     match example {
         Some(name) => {
-            println!("   (examples/{name}.rs; alone: cargo run --release --example {name})")
+            println!("   (examples/{name}.rs: cargo run --release --example {name})")
         }
         None => println!("   (only in the tour: examples/tour.rs)"),
     }
@@ -170,7 +170,7 @@ fn scheduler_counters() -> std::io::Result<()> {
         m.completed()
     );
     println!(
-        "   polls {} = {:.1} per task: the first, one after each yield, one after the sleep",
+        "   polls {} = {:.1} per task: the first, one per yield, one after the sleep",
         m.polls(),
         m.polls() as f64 / TASKS as f64
     );
@@ -180,15 +180,15 @@ fn scheduler_counters() -> std::io::Result<()> {
         m.local_schedules()
     );
     println!(
-        "   remote schedules {}: woken from outside the workers (main spawning them, a timer\n\
-         \x20    fired by main, which sleeps in the reactor inside block_on): the shared\n\
-         \x20    queue, and one idle worker is unparked to take it",
+        "   remote schedules {}: woken from outside the workers (main spawning them,\n\
+         \x20    a timer fired by main, which sleeps in the reactor inside block_on):\n\
+         \x20    the shared queue, and one idle worker is unparked to take it",
         m.remote_schedules()
     );
     println!(
-        "   every poll follows exactly one schedule: local + remote = polls. How they split\n\
-         \x20    varies from run to run: it depends on which thread was in the reactor when\n\
-         \x20    each timer fired."
+        "   every poll follows exactly one schedule: local + remote = polls. The split\n\
+         \x20    varies from run to run: it depends on which thread was in the reactor\n\
+         \x20    when each timer fired."
     );
     println!(
         "   parks {}: how often a worker ran out of work and went to sleep instead of\n\

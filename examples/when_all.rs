@@ -71,7 +71,7 @@ pub fn main() {
             },
         );
         println!(
-            "try_join!:         {:?} after {:>4.0} ms (the hour-long sleep was dropped)",
+            "try_join!:         {:?} after {:>4.0} ms\n                   (the hour-long sleep was dropped)",
             failed.unwrap_err(),
             ms(start.elapsed())
         );

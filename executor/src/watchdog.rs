@@ -150,29 +150,30 @@ impl fmt::Display for StallReport {
             )?,
             None => writeln!(
                 f,
-                "  It has not waited in a turtles future yet (or last waited on something turtles\n  \
-                 cannot name), so no `.await` line points to the blocking code."
+                "  It has not waited in a turtles future yet (or last waited on something\n  \
+                 turtles cannot name), so no `.await` line points to the blocking code."
             )?,
         }
         writeln!(
             f,
-            "  A blocking call (std::sync::mpsc recv, thread::sleep, a std lock, a CPU-bound loop,\n  \
-             another executor's block_on) holds the worker: {} queued task{} cannot run on it.",
+            "  A blocking call (std::sync::mpsc recv, thread::sleep, a std lock, a CPU-bound\n  \
+             loop, another executor's block_on) holds the worker: {} queued task{} cannot\n  \
+             run on it.",
             self.queued,
             if self.queued == 1 { "" } else { "s" }
         )?;
         if self.all_workers_blocked {
             writeln!(
                 f,
-                "  Every worker is blocked: nothing runs until a poll returns. If a worker waits for a\n  \
-                 queued task, the runtime is deadlocked; otherwise it is starved (and a block_on\n  \
-                 waiting for its tasks waits too)."
+                "  Every worker is blocked: nothing runs until a poll returns. If a worker waits\n  \
+                 for a queued task, the runtime is deadlocked; otherwise it is starved (and a\n  \
+                 block_on waiting for its tasks waits too)."
             )?;
         }
         write!(
             f,
-            "  Fix: `.await` an async version of the call (an async channel, turtles::time::sleep),\n  \
-             or move the work to turtles::spawn_blocking."
+            "  Fix: `.await` an async version of the call (an async channel,\n  \
+             turtles::time::sleep), or move the work to turtles::spawn_blocking."
         )
     }
 }
