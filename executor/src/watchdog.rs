@@ -226,6 +226,8 @@ impl<'a> Watchdog<'a> {
             if watches.wait(nap, || self.scheduler.busy_workers() == 0) == Woke::Stop {
                 return;
             }
+            // Counting idle looks starts over whenever a worker is busy, and after a doze
+            // (a worker rang: it is busy now).
             if nap.is_none() || self.scheduler.busy_workers() > 0 {
                 idle_looks = 0;
             } else {

@@ -61,8 +61,8 @@ pub fn awaiting_hook() -> Option<AwaitingHook> {
     HOOK.get().copied()
 }
 
-/// Passes `poll` through, telling the hook that the caller waits at `at` if it is
-/// `Pending`.
+/// What every leaf future returns its poll through: a `Pending` is reported, at the
+/// line the leaf was made at, before it bubbles up.
 pub(crate) fn note<T>(at: &'static Location<'static>, poll: Poll<T>) -> Poll<T> {
     if poll.is_pending() {
         if let Some(hook) = HOOK.get() {
