@@ -15,8 +15,8 @@
 //! Run it: `cargo run --release --example fire_and_forget`
 //!
 //! Try next: remove `.on_unobserved_panic(...)` from the builder, with the `reports`
-//! list it fills and the assert at the end that counts them: the default hook then
-//! prints the report to stderr instead.
+//! list it fills and the lines that print and count them at the end: the default hook
+//! then prints the report to stderr instead.
 
 use std::{
     sync::{mpsc, Arc, Mutex},

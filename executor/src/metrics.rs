@@ -16,14 +16,15 @@ use crate::sync::Counter;
 ///
 /// Aligned to 128 bytes (two cache lines, as adjacent-line prefetchers pair them) so
 /// that no two workers' counters share a line: side by side (56 bytes each), every
-/// `polls += 1` on one worker stole the line from its neighbour, and a profile of
-/// yield_many showed most of the worker loop's time on that one increment.
+/// bump on one worker stole the line from its neighbour, and a profile of yield_many
+/// showed most of the worker loop's time on the increment of a poll counter. (Polls
+/// are now counted by each worker's phase in `watch.rs`, which the watchdog needs
+/// anyway: one counter per poll, not two.)
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub(crate) struct Counters {
     pub(crate) spawned: Counter,
     pub(crate) completed: Counter,
-    pub(crate) polls: Counter,
     pub(crate) local_schedules: Counter,
     pub(crate) remote_schedules: Counter,
     pub(crate) parks: Counter,
@@ -84,18 +85,19 @@ impl Metrics {
         workers: usize,
         live_tasks: usize,
         injector_depth: usize,
+        polls: u64,
         all: impl IntoIterator<Item = &'a Counters>,
     ) -> Self {
         let mut m = Metrics {
             workers,
             live_tasks,
             injector_depth,
+            polls,
             ..Metrics::default()
         };
         for c in all {
             m.spawned += c.spawned.load(Relaxed);
             m.completed += c.completed.load(Relaxed);
-            m.polls += c.polls.load(Relaxed);
             m.local_schedules += c.local_schedules.load(Relaxed);
             m.remote_schedules += c.remote_schedules.load(Relaxed);
             m.parks += c.parks.load(Relaxed);

@@ -405,6 +405,7 @@ impl Scheduler {
             self.parkers.len(),
             self.registry.len(),
             self.injector.len(),
+            self.watches.polls(),
             self.counters.iter().chain(std::iter::once(&self.external)),
         )
     }

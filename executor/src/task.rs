@@ -170,19 +170,18 @@ where
         // Taken whatever the poll returned, so that it cannot leak into the next task.
         let recorded = awaiting::take();
 
-        if polled.as_ref().is_ok_and(|poll| poll.is_pending()) {
-            // Before the task can be woken and polled elsewhere: after `after_pending`
-            // another thread may own it.
-            self.header.awaiting.update(recorded);
-        }
         match polled {
-            Ok(Poll::Pending) => match self.header.state.after_pending() {
-                AfterPending::Idle => {}
-                // Woken during its own poll: the caller re-queues it, behind the tasks
-                // already waiting (that is what makes `yield_now` fair).
-                AfterPending::Reschedule => return AfterRun::Reschedule(self),
-                AfterPending::Cancel => self.complete(Outcome::Cancelled),
-            },
+            Ok(Poll::Pending) => {
+                // Before `after_pending`: from then on another thread may own the task.
+                self.header.awaiting.update(recorded);
+                match self.header.state.after_pending() {
+                    AfterPending::Idle => {}
+                    // Woken during its own poll: the caller re-queues it, behind the tasks
+                    // already waiting (that is what makes `yield_now` fair).
+                    AfterPending::Reschedule => return AfterRun::Reschedule(self),
+                    AfterPending::Cancel => self.complete(Outcome::Cancelled),
+                }
+            }
             Ok(Poll::Ready(output)) => self.complete(Outcome::Ready(output)),
             Err(panic) => self.complete(Outcome::Panicked(panic)),
         }

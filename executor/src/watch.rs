@@ -24,13 +24,13 @@ use std::sync::{
 use crate::sync::Arc;
 use crate::task::Runnable;
 
-/// One worker's current poll, on a cache line of its own (128 bytes: two lines, as
+/// One worker's current poll (its watch), on a cache line of its own (128 bytes: two lines, as
 /// adjacent-line prefetchers pair them): with the workers' watches side by side, every
 /// poll on one worker would steal the line from the others (the `yield_many`
 /// benchmark, `benches/`, ran twice as slow).
 #[derive(Debug, Default)]
 #[repr(align(128))]
-struct PollWatch {
+pub(crate) struct PollWatch {
     /// Bumped at the start and at the end of every poll: odd while a poll runs.
     phase: AtomicU64,
     /// The polled task's address: compared with the registry's tasks, never followed.
@@ -83,6 +83,22 @@ pub(crate) enum Woke {
     Stop,
 }
 
+impl PollWatch {
+    /// Called by the owning worker only, before it polls `task`. A load and a store, not
+    /// a `fetch_add`: the phase has a single writer, so no locked read-modify-write is
+    /// needed (it costs several times more, on every poll).
+    pub(crate) fn begin(&self, task: &Arc<dyn Runnable>) {
+        // The task before the phase: a watchdog that sees the odd phase sees this task.
+        self.task.store(address(task), Release);
+        self.phase.store(self.phase.load(Relaxed) + 1, Release);
+    }
+
+    /// Called by the owning worker only, after the poll returned (see [`begin`](Self::begin)).
+    pub(crate) fn end(&self) {
+        self.phase.store(self.phase.load(Relaxed) + 1, Release);
+    }
+}
+
 impl Watches {
     pub(crate) fn new(workers: usize) -> Self {
         Watches {
@@ -93,20 +109,10 @@ impl Watches {
         }
     }
 
-    /// Called by worker `worker` only, before it polls `task`. A load and a store, not
-    /// a `fetch_add`: the phase has a single writer, so no locked read-modify-write is
-    /// needed (it costs several times more, on every poll).
-    pub(crate) fn begin(&self, worker: usize, task: &Arc<dyn Runnable>) {
-        let watch = &self.workers[worker];
-        // The task before the phase: a watchdog that sees the odd phase sees this task.
-        watch.task.store(address(task), Release);
-        watch.phase.store(watch.phase.load(Relaxed) + 1, Release);
-    }
-
-    /// Called by worker `worker` only, after the poll returned (see [`begin`](Self::begin)).
-    pub(crate) fn end(&self, worker: usize) {
-        let phase = &self.workers[worker].phase;
-        phase.store(phase.load(Relaxed) + 1, Release);
+    /// Worker `worker`'s own watch, which it bumps around every poll (looked up once,
+    /// before its loop: the poll path then has no bounds check and no indirection).
+    pub(crate) fn of(&self, worker: usize) -> &PollWatch {
+        &self.workers[worker]
     }
 
     /// The watchdog's look at worker `worker`: `Acquire`, so that a task address read
@@ -122,6 +128,15 @@ impl Watches {
 
     pub(crate) fn workers(&self) -> usize {
         self.workers.len()
+    }
+
+    /// Every poll the workers started, the running ones included: each poll adds two
+    /// to a phase, so the phases double as the runtime's poll counter (`Metrics::polls`).
+    pub(crate) fn polls(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|watch| watch.phase.load(Relaxed).div_ceil(2))
+            .sum()
     }
 
     /// The bell's lock (std's, not `sync::lock`'s loom-swapped one; poisoning ignored as

@@ -70,16 +70,15 @@ impl Worker {
     }
 
     fn run_loop(&self) {
+        let watch = self.scheduler.watches.of(self.queue.index);
         loop {
             if let Some(task) = self.next_task() {
                 self.set_busy(true);
-                bump_owned(&self.counters().polls);
-                let watches = &self.scheduler.watches;
-                watches.begin(self.queue.index, &task);
+                watch.begin(&task); // for the watchdog; it counts the poll, too
                 self.queue.polling.set(true);
                 let after = task.run();
                 self.queue.polling.set(false);
-                watches.end(self.queue.index);
+                watch.end();
                 self.scheduler.drain_inbox(&self.queue);
                 match after {
                     AfterRun::Done => {}
