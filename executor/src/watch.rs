@@ -2,12 +2,13 @@
 //! watchdog's eyes — and the bell that wakes the watchdog when it dozed off.
 //!
 //! Lesson: a poll that blocks its thread (a `std::sync::mpsc` receive, a
-//! `thread::sleep`, a CPU-bound loop, `futures::executor::block_on`) is invisible from inside:
-//! the worker is busy and cannot say so. So every worker keeps a *phase* counter that it
-//! bumps when a poll starts and again when it ends — odd while a poll runs — and notes
-//! which task it polls. The watchdog (`watchdog.rs`) looks every half threshold; a
-//! phase that is odd and unchanged since its last look is one poll still running. A
-//! poll pays two stores to a cache line only its worker writes, and no clock read.
+//! `thread::sleep`, a CPU-bound loop, `futures::executor::block_on`) is invisible from
+//! inside: the worker is busy and cannot say so. So every worker keeps a *phase*
+//! counter that it bumps when a poll starts and again when it ends — odd while a poll
+//! runs — and notes which task it polls. The watchdog (`watchdog.rs`) looks every half
+//! threshold; a phase that is odd and unchanged since its last look is one poll still
+//! running. A poll pays three plain stores to a cache line only its worker writes, and
+//! no clock read; the phase doubles as the runtime's poll counter.
 //!
 //! Everything here is std's even under loom (see `sync.rs`): it is a diagnostic that
 //! orders nothing the runtime relies on. The worst a race can do is make the watchdog
@@ -24,10 +25,10 @@ use std::sync::{
 use crate::sync::Arc;
 use crate::task::Runnable;
 
-/// One worker's current poll (its watch), on a cache line of its own (128 bytes: two lines, as
-/// adjacent-line prefetchers pair them): with the workers' watches side by side, every
-/// poll on one worker would steal the line from the others (the `yield_many`
-/// benchmark, `benches/`, ran twice as slow).
+/// One worker's current poll (its watch), on a cache line of its own (128 bytes: two
+/// lines, as adjacent-line prefetchers pair them): with the workers' watches side by
+/// side, every poll on one worker would steal the line from the others (the
+/// `yield_many` benchmark, `benches/`, ran twice as slow).
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub(crate) struct PollWatch {
