@@ -59,6 +59,23 @@ async fn ticker(ticks: u32) -> Duration {
 
 const HOG: Duration = Duration::from_millis(300);
 
+/// Starts the ticker, lets it tick on time for 50 ms, then starts two hogs with
+/// `start_hog` and waits for them. Returns the ticker's worst lateness and how long
+/// the hogs took.
+async fn hogs_beside_a_ticker(
+    start_hog: impl Fn(usize) -> turtles::JoinHandle<u64>,
+) -> (Duration, Duration) {
+    let ticker = turtles::spawn(ticker(50));
+    sleep_until(Instant::now() + Duration::from_millis(50)).await;
+    let start = Instant::now();
+    let hogs: Vec<_> = (0..2).map(start_hog).collect();
+    for h in hogs {
+        h.await.expect("a hog does not panic");
+    }
+    let took = start.elapsed();
+    (ticker.await.expect("the ticker does not panic"), took)
+}
+
 pub fn main() -> std::io::Result<()> {
     let reports = Arc::new(Mutex::new(Vec::new()));
     let sink = reports.clone();
@@ -80,39 +97,17 @@ pub fn main() -> std::io::Result<()> {
         .build()?;
 
     println!("1. two CPU-bound loops as tasks on 2 workers, beside a 10 ms ticker:");
-    let (worst, took) = rt.block_on(async {
-        let ticker = turtles::spawn(ticker(50));
-        sleep_until(Instant::now() + Duration::from_millis(50)).await; // the ticker runs on time
-        let start = Instant::now();
-        let hogs: Vec<_> = (0..2)
-            .map(|i| {
-                turtles::task::Builder::new()
-                    .name(&format!("hog-{i}"))
-                    .spawn(async { hog(HOG) })
-            })
-            .collect();
-        for h in hogs {
-            h.await.expect("a hog does not panic");
-        }
-        let took = start.elapsed();
-        (ticker.await.expect("the ticker does not panic"), took)
-    });
+    let (worst, took) = rt.block_on(hogs_beside_a_ticker(|i| {
+        turtles::task::Builder::new()
+            .name(&format!("hog-{i}"))
+            .spawn(async { hog(HOG) })
+    }));
     print_run(worst, took, &reports);
 
     println!("2. the same loops with spawn_blocking:");
-    let (worst, took) = rt.block_on(async {
-        let ticker = turtles::spawn(ticker(50));
-        sleep_until(Instant::now() + Duration::from_millis(50)).await;
-        let start = Instant::now();
-        let hogs: Vec<_> = (0..2)
-            .map(|_| turtles::spawn_blocking(|| hog(HOG)))
-            .collect();
-        for h in hogs {
-            h.await.expect("a hog does not panic");
-        }
-        let took = start.elapsed();
-        (ticker.await.expect("the ticker does not panic"), took)
-    });
+    let (worst, took) = rt.block_on(hogs_beside_a_ticker(|_| {
+        turtles::spawn_blocking(|| hog(HOG))
+    }));
     print_run(worst, took, &reports);
     Ok(())
 }

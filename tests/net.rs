@@ -178,20 +178,26 @@ fn udp_round_trip_unconnected_and_connected() {
     });
 }
 
+/// A connected client, and a spawned server task that accepts it and returns all it
+/// reads until the client closes.
+async fn client_and_reading_server() -> (TcpStream, turtles::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = turtles::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut all = String::new();
+        AsyncReadExt::read_to_string(&mut socket, &mut all)
+            .await
+            .unwrap();
+        all
+    });
+    (TcpStream::connect(addr).await.unwrap(), server)
+}
+
 #[test]
 fn tcp_stream_works_with_futures_io_helpers() {
     turtles::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = turtles::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut all = String::new();
-            AsyncReadExt::read_to_string(&mut socket, &mut all)
-                .await
-                .unwrap();
-            all
-        });
-        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (mut client, server) = client_and_reading_server().await;
         AsyncWriteExt::write_all(&mut client, b"line one\nline two\n")
             .await
             .unwrap();
@@ -203,17 +209,7 @@ fn tcp_stream_works_with_futures_io_helpers() {
 #[test]
 fn a_vectored_write_sends_every_buffer_in_one_call() {
     turtles::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = turtles::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut all = String::new();
-            AsyncReadExt::read_to_string(&mut socket, &mut all)
-                .await
-                .unwrap();
-            all
-        });
-        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (mut client, server) = client_and_reading_server().await;
         let (head, body) = (b"HTTP/1.1 200 OK\r\n\r\n", b"hello world");
         let bufs = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
         let written = AsyncWriteExt::write_vectored(&mut client, &bufs)
