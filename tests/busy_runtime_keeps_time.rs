@@ -1,7 +1,8 @@
 //! A runtime whose every worker is stuck in a long poll still keeps time for the future
-//! in `Runtime::block_on`: that thread sleeps in the reactor while it waits, so it
-//! serves the timers nobody else is watching. Alone in its binary: it keeps both
-//! workers spinning, and other tests' threads would compete with its ticker for the CPU.
+//! in `Runtime::block_on`: the watchdog sees the workers stuck and calls that thread in
+//! to serve the timers nobody else is watching (within about a threshold, 100 ms).
+//! Alone in its binary: it keeps both workers spinning, and other tests' threads would
+//! compete with its ticker for the CPU.
 
 mod common;
 
@@ -48,8 +49,9 @@ fn a_ticker_in_block_on_stays_on_time_while_every_worker_is_busy() {
     for spinner in spinners {
         rt.block_on(spinner).unwrap();
     }
-    // Without a driver in block_on the first tick waits for a worker to finish its
-    // poll: the whole PATIENCE. With it, a tick is late by scheduling noise only.
+    // Without the rescue the first tick waits for a worker to finish its poll: the whole
+    // PATIENCE. With it, the first tick is late by the watchdog's detection (one or two
+    // looks, 50 ms apart), the others by scheduling noise.
     assert!(
         worst < Duration::from_millis(500),
         "the worst tick was {worst:?} late while every worker was busy"

@@ -13,9 +13,8 @@
 //!
 //! While it waits, the thread also runs this call's `spawn_local` tasks, and — when a
 //! driver is given — sleeps inside the reactor so that it serves I/O and timers too:
-//! always for `turtles::block_on`, and for `Runtime::block_on` whenever none of the
-//! runtime's workers does (so a runtime whose every worker is stuck in a long poll
-//! still keeps time).
+//! always for `turtles::block_on`, and for `Runtime::block_on` when the watchdog sees
+//! every worker of the runtime stuck in a long poll (so that it still keeps time).
 
 use std::{
     future::Future,
@@ -83,8 +82,8 @@ pub(crate) enum SleepIn {
     Condvar,
     /// The driver, always (`turtles::block_on`: nobody else may be serving the reactor).
     Driver(Arc<dyn Driver>),
-    /// The runtime's driver when none of its workers sleeps there, else its condvar
-    /// (`Runtime::block_on`, see [`Scheduler::park_block_on`]).
+    /// Its condvar, or the runtime's driver while every worker is stuck (`Runtime::block_on`,
+    /// see [`Scheduler::park_block_on`]).
     RuntimeDriver(Arc<Scheduler>),
 }
 

@@ -78,9 +78,10 @@ impl Runtime {
 
     /// Runs `future` to completion on the current thread; `spawn` inside it uses this runtime.
     ///
-    /// While the future waits, this thread sleeps in the runtime's driver (with the
-    /// facade: the reactor) whenever none of the runtime's workers does, so timers and
-    /// I/O are served even while every worker is stuck in a long poll.
+    /// While the future waits, this thread sleeps on its own. But when the watchdog
+    /// (on by default) sees every worker stuck in one long poll, one thread inside
+    /// `block_on` takes over the runtime's driver (with the facade: the reactor), so
+    /// that timers and I/O are still served.
     ///
     /// # Panics
     ///
@@ -99,9 +100,9 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        // This thread sleeps in the runtime's driver whenever no worker does: while every
-        // worker runs a long poll, nobody else would watch timers and I/O, and the
-        // future waiting here on a timer would wake late by as long as the longest poll.
+        // While every worker runs a long poll nobody watches timers and I/O, and the
+        // future waiting here on a timer would wake late by as long as the longest poll:
+        // then this thread serves the driver (`Scheduler::park_block_on`).
         block_on_in(
             future,
             Some(CurrentHandle::Handle(self.handle.clone())),

@@ -65,6 +65,10 @@ pub(crate) struct Watches {
     /// read by a worker after it counted itself busy (both `SeqCst`), so one of the two
     /// always sees the other.
     dormant: AtomicBool,
+    /// The watchdog's last look found every worker still in the poll it saw the look
+    /// before: nobody polls the driver between tasks, so a thread inside
+    /// `Runtime::block_on` may take the driver role (`Scheduler::park_block_on`).
+    stalled: AtomicBool,
     bell: Mutex<Bell>,
     ring: Condvar,
 }
@@ -105,6 +109,7 @@ impl Watches {
         Watches {
             workers: (0..workers).map(|_| PollWatch::default()).collect(),
             dormant: AtomicBool::new(false),
+            stalled: AtomicBool::new(false),
             bell: Mutex::new(Bell::default()),
             ring: Condvar::new(),
         }
@@ -138,6 +143,17 @@ impl Watches {
             .iter()
             .map(|watch| watch.phase.load(Relaxed).div_ceil(2))
             .sum()
+    }
+
+    /// Whether every worker is stuck in one poll, as of the watchdog's last look (always
+    /// `false` without a watchdog).
+    pub(crate) fn all_stalled(&self) -> bool {
+        self.stalled.load(SeqCst)
+    }
+
+    /// The watchdog's verdict after a look.
+    pub(crate) fn set_stalled(&self, stalled: bool) {
+        self.stalled.store(stalled, SeqCst);
     }
 
     /// The bell's lock (std's, not `sync::lock`'s loom-swapped one; poisoning ignored as

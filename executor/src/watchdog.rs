@@ -15,6 +15,10 @@
 //! that long. It reports each such poll once, through
 //! [`Builder::on_stall`](crate::Builder::on_stall). With no worker busy for a while it
 //! dozes until one becomes busy, so an idle runtime costs no wake-ups.
+//!
+//! It also rescues timers: when a look finds every worker in the same poll as the look
+//! before, nobody serves timers and I/O between tasks, so it calls a thread waiting in
+//! `Runtime::block_on` to the driver (`Scheduler::park_block_on`).
 
 use std::{
     fmt, io,
@@ -243,11 +247,15 @@ impl<'a> Watchdog<'a> {
         let now = Instant::now();
         let watches = &self.scheduler.watches;
         let mut stalled = 0;
+        let mut stuck = 0; // in the same poll as at the previous look
         for (worker, seen) in self.seen.iter_mut().enumerate() {
             let sighting = watches.sight(worker);
             *seen = match *seen {
                 _ if !sighting.polling() => None,
-                Some(earlier) if earlier.sighting == sighting => Some(earlier),
+                Some(earlier) if earlier.sighting == sighting => {
+                    stuck += 1;
+                    Some(earlier)
+                }
                 _ => Some(Seen {
                     sighting,
                     since: now,
@@ -259,6 +267,13 @@ impl<'a> Watchdog<'a> {
             }
         }
         let all_workers_blocked = stalled == self.seen.len();
+        // Every worker still in the poll it was in half a threshold ago: none of them
+        // looks at timers and I/O between tasks. Call in a `block_on` thread to do it.
+        let all_stuck = stuck == self.seen.len();
+        watches.set_stalled(all_stuck);
+        if all_stuck {
+            self.scheduler.rescue_driver();
+        }
         for worker in 0..self.seen.len() {
             let Some(seen) = self.seen[worker] else {
                 continue;

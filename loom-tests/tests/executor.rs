@@ -412,73 +412,11 @@ fn the_driver_role_passes_on_when_its_holder_leaves_to_run_work() {
             thread::yield_now();
         }
         released.store(1, SeqCst);
-        // Not `rt.block_on`: that thread would park in the driver too, and this model
-        // is about the workers' hand-off (with it, loom exceeds its branch limit).
+        // Not `rt.block_on`: this model is about the workers' hand-off alone (a thread in
+        // `block_on` adds a parker and a list, and loom exceeds its branch limit).
         while !blocker.is_finished() {
             thread::yield_now();
         }
-        drop(rt);
-    });
-}
-
-/// A flag threads can wait for without spinning (loom explores a spinning waiter badly
-/// when another thread spins too: it may keep switching between the two).
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    opened: loom::sync::Condvar,
-}
-
-impl Gate {
-    fn open(&self) {
-        *self.open.lock().unwrap() = true;
-        self.opened.notify_all();
-    }
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap();
-        while !*open {
-            open = self.opened.wait(open).unwrap();
-        }
-    }
-}
-
-/// Item 5's protocol: a thread in `Runtime::block_on` sleeps in the driver when no
-/// worker does. The only worker sleeps in the driver; a task that blocks it arrives;
-/// the worker leaves the driver to run it while another thread waits in `block_on` for
-/// that very task. Whichever of them parks first, the driver role must reach the
-/// `block_on` thread while the worker is busy — or timers would go unwatched.
-#[test]
-fn a_block_on_thread_takes_the_driver_while_every_worker_is_busy() {
-    check(2, || {
-        let driver = StdArc::new(StandInDriver::default());
-        let rt = StdArc::new(
-            Runtime::builder()
-                .worker_threads(1)
-                .driver(driver.clone())
-                .build()
-                .unwrap(),
-        );
-        while rt.metrics().parks() < 1 || driver.sleeping.load(SeqCst) == 0 {
-            thread::yield_now();
-        }
-        let (running, released) = (Arc::new(Gate::default()), Arc::new(Gate::default()));
-        let (r, rel) = (running.clone(), released.clone());
-        let blocker = rt.spawn(async move {
-            r.open();
-            rel.wait(); // a long poll: the only worker is busy until released
-        });
-        let waiter = {
-            let rt = rt.clone();
-            thread::spawn(move || rt.block_on(blocker).unwrap())
-        };
-        // The worker runs the blocker; someone must sleep in the driver meanwhile, and
-        // the only one who can is the thread in block_on.
-        running.wait();
-        while driver.sleeping.load(SeqCst) == 0 {
-            thread::yield_now();
-        }
-        released.open();
-        waiter.join().unwrap();
         drop(rt);
     });
 }
