@@ -277,9 +277,10 @@ impl Scheduler {
         // Listed *before* reading the verdict: a watchdog that declares the workers
         // stuck after our read finds us in the list (the list's lock orders the two).
         lock(&self.block_on_waiters).push(parker.clone());
-        let role = match self.watches.all_stalled() {
-            true => self.take_driver_role(BLOCK_ON),
-            false => None,
+        let role = if self.watches.all_stalled() {
+            self.take_driver_role(BLOCK_ON)
+        } else {
+            None
         };
         match role {
             Some(role) => {
