@@ -254,14 +254,6 @@ impl Scheduler {
         }
     }
 
-    /// The driver role was just released by a thread that goes on to run work: an idle
-    /// worker re-parks and takes it, so timers and I/O stay watched. (With none idle,
-    /// the busy workers look at the driver between tasks; if they all get stuck in long
-    /// polls, the watchdog calls in a `block_on` thread: [`Self::rescue_driver`].)
-    pub(crate) fn hand_off_driver(&self) {
-        self.notify_one();
-    }
-
     /// A thread inside `Runtime::block_on` has nothing to do. Normally it sleeps on its
     /// condvar: busy workers poll the driver between tasks and idle ones sleep in it,
     /// and a third thread in the driver would only compete with them for the CPU (it
@@ -287,8 +279,9 @@ impl Scheduler {
                 self.unlist_block_on(parker);
                 parker.park_in_driver(None);
                 drop(role);
-                // We leave to poll our future: an idle worker takes the role on.
-                self.hand_off_driver();
+                // We leave to poll our future: an idle worker re-parks and takes the
+                // role on.
+                self.notify_one();
             }
             None => {
                 parker.park();

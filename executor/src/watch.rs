@@ -1,5 +1,6 @@
 //! What each worker is polling right now, seen from the outside without a lock — the
-//! watchdog's eyes — and the bell that wakes the watchdog when it dozed off.
+//! watchdog's eyes — the bell that wakes the watchdog when it dozed off, and its
+//! verdict that every worker is stuck (which calls a `block_on` thread to the driver).
 //!
 //! Lesson: a poll that blocks its thread (a `std::sync::mpsc` receive, a
 //! `thread::sleep`, a CPU-bound loop, `futures::executor::block_on`) is invisible from

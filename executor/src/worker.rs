@@ -139,10 +139,11 @@ impl Worker {
             let driver = role.driver();
             driver.park(driver.token(), Some(Duration::ZERO));
             drop(role);
-            // Nobody held the role, so an idle colleague (or a `block_on` thread) that
-            // tried to take it meanwhile went to its condvar instead: wake one so that it
-            // re-parks in the driver.
-            self.scheduler.hand_off_driver();
+            // Nobody held the role, so an idle colleague that tried to take it meanwhile
+            // went to its condvar instead: wake one so that it re-parks in the driver.
+            if self.scheduler.sleepers.idle() > 0 {
+                self.scheduler.notify_one();
+            }
         }
     }
 
@@ -186,10 +187,11 @@ impl Worker {
             || scheduler.colleagues_have_work(index);
         if found_work && drove {
             // We leave the driver to run what it woke. Hand the role on: an idle
-            // colleague (or else a thread in `Runtime::block_on`) re-parks and takes
-            // it, so timers and I/O stay watched while we are busy — however long our
-            // next poll runs.
-            scheduler.hand_off_driver();
+            // colleague re-parks and takes it, so timers and I/O stay watched while we
+            // are busy. With none idle, the busy workers look at the driver between
+            // tasks; should they all get stuck in long polls, the watchdog calls a thread
+            // in `Runtime::block_on` to the driver (`Scheduler::rescue_driver`).
+            scheduler.notify_one();
         }
     }
 }
