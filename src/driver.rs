@@ -39,3 +39,11 @@ pub(crate) fn reactor_driver() -> io::Result<(Arc<dyn Driver>, AttachedDriver)> 
     turtles_reactor::set_awaiting_hook(turtles_executor::record_awaiting);
     Ok((Arc::new(ReactorDriver(reactor)), reactor.attach_driver()))
 }
+
+/// The promise to drive the reactor, alone: what a current-thread runtime holds while a
+/// thread is inside its `block_on` (its driver was handed out when it was built).
+pub(crate) fn attach() -> AttachedDriver {
+    Reactor::global()
+        .expect("the reactor started when the runtime was built")
+        .attach_driver()
+}

@@ -11,9 +11,11 @@ use turtles_executor::{CurrentHandle, Handle, JoinHandle, Metrics, PanicReport, 
 
 use turtles_reactor::AttachedDriver;
 
-use crate::driver::reactor_driver;
+use crate::driver::{attach, reactor_driver};
 
-/// A multi-threaded runtime whose idle workers drive the reactor.
+/// A runtime whose idle workers drive the reactor: multi-threaded, or — built with
+/// [`Builder::current_thread`] — running every task on the thread inside
+/// [`block_on`](Runtime::block_on).
 ///
 /// # Examples
 ///
@@ -34,7 +36,10 @@ pub struct Runtime {
     /// Declared first, so dropped first: the workers stop before the promise below ends.
     inner: turtles_executor::Runtime,
     /// This runtime's idle workers drive the reactor (see the reactor's `backup.rs`).
-    _attached: AttachedDriver,
+    /// `None` on a current-thread runtime, whose only thread that drives is one inside
+    /// `block_on`: each call attaches while it runs, so that between calls the backup
+    /// thread fires the timers of tasks still waiting (they run at the next call).
+    attached: Option<AttachedDriver>,
 }
 
 impl Runtime {
@@ -67,7 +72,9 @@ impl Runtime {
         Builder::new()
     }
 
-    /// Runs `future` on this thread until done; `spawn` inside uses this runtime.
+    /// Runs `future` on this thread until done; `spawn` inside uses this runtime. On a
+    /// [current-thread](Builder::current_thread) runtime this thread also runs the
+    /// runtime's tasks meanwhile.
     ///
     /// # Panics
     ///
@@ -87,6 +94,10 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _attached = match self.attached {
+            Some(_) => None,
+            None => Some(attach()),
+        };
         self.inner.block_on(future)
     }
 
@@ -156,6 +167,9 @@ impl fmt::Debug for Runtime {
 #[derive(Debug, Default)]
 pub struct Builder {
     inner: turtles_executor::Builder,
+    /// Mirrors the inner builder's choice: a current-thread runtime attaches to the
+    /// reactor per `block_on`, not for its whole life.
+    current_thread: bool,
 }
 
 impl Builder {
@@ -171,6 +185,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             inner: turtles_executor::Builder::new(),
+            current_thread: false,
         }
     }
 
@@ -185,6 +200,32 @@ impl Builder {
     pub fn worker_threads(self, n: usize) -> Builder {
         Builder {
             inner: self.inner.worker_threads(n),
+            current_thread: false,
+        }
+    }
+
+    /// No worker threads: every task runs on the thread inside [`Runtime::block_on`],
+    /// and only while one is inside it (tokio's `new_current_thread`). Timers and I/O
+    /// work as on any runtime: that thread sleeps in the reactor. The last of
+    /// `current_thread` and [`worker_threads`](Builder::worker_threads) wins.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = turtles::Runtime::builder().current_thread().build().unwrap();
+    /// let main_thread = std::thread::current().id();
+    /// let task = rt.spawn(async {
+    ///     turtles::time::sleep(Duration::from_millis(1)).await;
+    ///     std::thread::current().id()
+    /// });
+    /// assert_eq!(rt.block_on(task).unwrap(), main_thread); // it ran right here
+    /// ```
+    pub fn current_thread(self) -> Builder {
+        Builder {
+            inner: self.inner.current_thread(),
+            current_thread: true,
         }
     }
 
@@ -200,6 +241,7 @@ impl Builder {
     pub fn thread_name(self, name: impl Into<String>) -> Builder {
         Builder {
             inner: self.inner.thread_name(name),
+            ..self
         }
     }
 
@@ -216,6 +258,7 @@ impl Builder {
     pub fn max_blocking_threads(self, n: usize) -> Builder {
         Builder {
             inner: self.inner.max_blocking_threads(n),
+            ..self
         }
     }
 
@@ -233,6 +276,7 @@ impl Builder {
     pub fn thread_keep_alive(self, keep_alive: std::time::Duration) -> Builder {
         Builder {
             inner: self.inner.thread_keep_alive(keep_alive),
+            ..self
         }
     }
 
@@ -259,6 +303,7 @@ impl Builder {
     ) -> Builder {
         Builder {
             inner: self.inner.on_unobserved_panic(hook),
+            ..self
         }
     }
 
@@ -279,6 +324,7 @@ impl Builder {
     pub fn stall_threshold(self, threshold: std::time::Duration) -> Builder {
         Builder {
             inner: self.inner.stall_threshold(threshold),
+            ..self
         }
     }
 
@@ -292,6 +338,7 @@ impl Builder {
     pub fn watchdog(self, enabled: bool) -> Builder {
         Builder {
             inner: self.inner.watchdog(enabled),
+            ..self
         }
     }
 
@@ -323,6 +370,7 @@ impl Builder {
     pub fn on_stall(self, hook: impl Fn(&StallReport) + Send + Sync + 'static) -> Builder {
         Builder {
             inner: self.inner.on_stall(hook),
+            ..self
         }
     }
 
@@ -348,7 +396,7 @@ impl Builder {
         let (driver, attached) = reactor_driver()?;
         Ok(Runtime {
             inner: self.inner.driver(driver).build()?,
-            _attached: attached,
+            attached: (!self.current_thread).then_some(attached),
         })
     }
 }

@@ -18,7 +18,7 @@
 
 use std::{
     future::Future,
-    pin::pin,
+    pin::{pin, Pin},
     task::{Context, Poll},
 };
 
@@ -29,7 +29,7 @@ use crate::{
     context::{self, CurrentHandle, Role},
     local::{LocalSet, ReadyList},
     panic::default_panic_hook,
-    park::{Driver, Parker},
+    park::{Alarm, Driver, Parker},
     scheduler::Scheduler,
     sync::{
         Arc, AtomicBool,
@@ -39,19 +39,43 @@ use crate::{
 
 /// Local tasks run between two looks at the main future: keeps it responsive. The same
 /// prime as the workers' injector interval, for the same reason; a guess, not measured.
-const LOCAL_BUDGET: usize = 61;
+pub(crate) const LOCAL_BUDGET: usize = 61;
 
-/// The main future's waker: a flag plus the thread's parker. Fresh for every call.
+/// The main future's waker: a flag plus what wakes the thread. Fresh for every call.
 #[derive(Debug)]
-struct MainWake {
+pub(crate) struct MainWake {
     woken: AtomicBool,
-    parker: Arc<Parker>,
+    alarm: Alarm,
+}
+
+impl MainWake {
+    pub(crate) fn new(alarm: Alarm) -> Arc<MainWake> {
+        Arc::new(MainWake {
+            woken: AtomicBool::new(true), // the first poll needs no wake
+            alarm,
+        })
+    }
+
+    /// Polls `future` if it was woken since the last poll.
+    pub(crate) fn poll_if_woken<F: Future>(
+        self: &Arc<Self>,
+        future: Pin<&mut F>,
+    ) -> Poll<F::Output> {
+        if !self.woken.swap(false, AcqRel) {
+            return Poll::Pending;
+        }
+        let waker = waker_ref(self);
+        let polled = future.poll(&mut Context::from_waker(&waker));
+        // Not a task: nobody asks where it waits; cleared so that no record leaks.
+        let _ = awaiting::take();
+        polled
+    }
 }
 
 impl ArcWake for MainWake {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         arc_self.woken.store(true, Release);
-        arc_self.parker.unpark();
+        arc_self.alarm.ring();
     }
 }
 
@@ -123,23 +147,14 @@ pub(crate) fn block_on_in<F: Future>(
         SleepIn::Driver(driver) => Some(driver.clone()),
         SleepIn::RuntimeDriver(scheduler) => scheduler.driver.clone(),
     }));
-    let main = Arc::new(MainWake {
-        woken: AtomicBool::new(true), // the first poll needs no wake
-        parker: parker.clone(),
-    });
-    let local = LocalSet::enter(Arc::new(ReadyList::new(parker.clone())), hook);
+    let alarm = Alarm::new(parker.clone(), None);
+    let main = MainWake::new(alarm.clone());
+    let local = LocalSet::enter(Arc::new(ReadyList::new(alarm)), hook);
     let mut future = pin!(future);
-    let waker = waker_ref(&main);
-    let mut cx = Context::from_waker(&waker);
 
     loop {
-        if main.woken.swap(false, AcqRel) {
-            let polled = future.as_mut().poll(&mut cx);
-            // Not a task: nobody asks where it waits; cleared so that no record leaks.
-            let _ = awaiting::take();
-            if let Poll::Ready(output) = polled {
-                return output;
-            }
+        if let Poll::Ready(output) = main.poll_if_woken(future.as_mut()) {
+            return output;
         }
         if local.run_ready(LOCAL_BUDGET) > 0 {
             continue;
@@ -149,7 +164,7 @@ pub(crate) fn block_on_in<F: Future>(
         match &sleep_in {
             SleepIn::Condvar => parker.park(),
             SleepIn::Driver(_) => parker.park_in_driver(None),
-            SleepIn::RuntimeDriver(scheduler) => scheduler.park_block_on(&parker),
+            SleepIn::RuntimeDriver(scheduler) => scheduler.park_block_on(&parker, || false),
         }
     }
 }

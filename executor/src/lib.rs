@@ -74,6 +74,7 @@
 //! | `worker.rs` | the worker loop: pop, poll, park; handing the driver role on |
 //! | `local.rs` | `spawn_local`: `!Send` tasks in a thread-owned slab |
 //! | `block_on.rs` | run one future on this thread |
+//! | `current_thread.rs` | the current-thread runtime: the thread inside `block_on` is its only worker |
 //! | `spawn.rs` | [`spawn`], [`spawn_local`], [`TaskBuilder`] |
 //! | `yield_now.rs` | wake yourself, return `Pending` once |
 //! | `future/` | combinators that run futures side by side in one task: `join!`, `try_join!`, `join_all`, `select`, `race`, `poll_fn` (runtime-agnostic) |
@@ -106,6 +107,7 @@ mod context;
 mod worker;
 mod local;
 mod block_on;
+mod current_thread;
 mod spawn;
 mod yield_now;
 pub mod future;

@@ -41,7 +41,7 @@ use crate::{
     join::{Join, JoinError, JoinHandle},
     meta::TaskMeta,
     panic::PanicHook,
-    park::Parker,
+    park::Alarm,
     state::{AfterPending, OnStart, OnWake, State},
     sync::{lock, thread_local, Arc, Mutex},
 };
@@ -52,12 +52,12 @@ thread_local! {
     static LOCAL: RefCell<Option<Rc<LocalSet>>> = RefCell::new(None);
 }
 
-/// The woken local tasks of one `block_on` call, and the parker of its thread; `Send`,
+/// The woken local tasks of one `block_on` call, and what wakes its thread; `Send`,
 /// unlike the set itself.
 #[derive(Debug)]
 pub(crate) struct ReadyList {
     queue: Mutex<Ready>,
-    parker: Arc<Parker>,
+    alarm: Alarm,
 }
 
 #[derive(Default)]
@@ -78,11 +78,11 @@ impl std::fmt::Debug for Ready {
 }
 
 impl ReadyList {
-    /// Woken tasks wake the thread sleeping on `parker`.
-    pub(crate) fn new(parker: Arc<Parker>) -> Self {
+    /// Woken tasks ring `alarm`.
+    pub(crate) fn new(alarm: Alarm) -> Self {
         ReadyList {
             queue: Mutex::new(Ready::default()),
-            parker,
+            alarm,
         }
     }
 
@@ -93,7 +93,7 @@ impl ReadyList {
         }
         ready.tasks.push_back(task);
         drop(ready);
-        self.parker.unpark();
+        self.alarm.ring();
     }
 
     fn pop(&self) -> Option<Arc<dyn LocalTask>> {

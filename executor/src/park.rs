@@ -195,3 +195,27 @@ impl Parker {
         }
     }
 }
+
+/// What wakes a thread inside `block_on`: its own parker and, on a current-thread
+/// runtime, the parker of the runtime's one worker slot, on which the thread sleeps
+/// while it holds the core (`current_thread.rs`). Ringing both costs at worst a spurious
+/// wake-up (the sleeper looks, finds nothing, sleeps again); ringing only one could miss
+/// the thread sleeping on the other.
+#[derive(Debug, Clone)]
+pub(crate) struct Alarm {
+    own: Arc<Parker>,
+    core: Option<Arc<Parker>>,
+}
+
+impl Alarm {
+    pub(crate) fn new(own: Arc<Parker>, core: Option<Arc<Parker>>) -> Alarm {
+        Alarm { own, core }
+    }
+
+    pub(crate) fn ring(&self) {
+        self.own.unpark();
+        if let Some(core) = &self.core {
+            core.unpark();
+        }
+    }
+}

@@ -157,6 +157,16 @@ impl RunQueue {
         Some(spare)
     }
 
+    /// Moves every queued task to `injector`, oldest first: a current-thread runtime's
+    /// `block_on` leaves the core with tasks still queued, and the next thread to take
+    /// the core finds them there.
+    pub(crate) fn hand_back(&self, injector: &Injector<Arc<dyn Runnable>>) {
+        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        for task in tasks {
+            injector.send(task);
+        }
+    }
+
     pub(crate) fn pop(&self) -> Option<Arc<dyn Runnable>> {
         self.tasks.borrow_mut().pop_front()
     }

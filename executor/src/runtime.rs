@@ -12,6 +12,7 @@ use crate::{
     block_on::{block_on_in, SleepIn},
     blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS},
     context::CurrentHandle,
+    current_thread::{self, Core},
     handle::Handle,
     join::JoinHandle,
     metrics::Metrics,
@@ -23,7 +24,9 @@ use crate::{
     worker,
 };
 
-/// A multi-threaded runtime: N worker threads sharing a global injector queue.
+/// A runtime: N worker threads sharing a global injector queue, or — built with
+/// [`Builder::current_thread`] — none, every task running on the thread inside
+/// [`block_on`](Runtime::block_on).
 ///
 /// # Examples
 ///
@@ -38,6 +41,8 @@ use crate::{
 pub struct Runtime {
     handle: Handle,
     workers: Vec<thread::JoinHandle<()>>,
+    /// A current-thread runtime's one worker slot, taken by a thread in `block_on`.
+    core: Option<Core>,
     /// The watchdog's thread, unless it was turned off.
     watchdog: Option<std::thread::JoinHandle<()>>,
 }
@@ -78,7 +83,12 @@ impl Runtime {
 
     /// Runs `future` to completion on the current thread; `spawn` inside it uses this runtime.
     ///
-    /// While the future waits, this thread sleeps on its own. But when the watchdog
+    /// On a [current-thread](Builder::current_thread) runtime, this thread also runs the
+    /// runtime's tasks while its future waits (one thread at a time does; others
+    /// calling `block_on` meanwhile wait for their own futures, and take over when it
+    /// returns).
+    ///
+    /// On a multi-threaded runtime, this thread sleeps while its future waits. But when the watchdog
     /// (on by default) sees every worker stuck in one long poll, one thread inside
     /// `block_on` takes over the runtime's driver (with the facade: the reactor), so
     /// that timers and I/O are still served.
@@ -100,6 +110,9 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if let Some(core) = &self.core {
+            return current_thread::block_on(core, &self.handle, future);
+        }
         // While every worker runs a long poll nobody watches timers and I/O, and the
         // future waiting here on a timer would wake late by as long as the longest poll:
         // then this thread serves the driver (`Scheduler::park_block_on`).
@@ -203,6 +216,7 @@ impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("workers", &self.workers.len())
+            .field("current_thread", &self.core.is_some())
             .finish()
     }
 }
@@ -216,7 +230,7 @@ impl fmt::Debug for Runtime {
 /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 /// ```
 pub struct Builder {
-    worker_threads: Option<usize>,
+    workers: Workers,
     max_blocking_threads: usize,
     keep_alive: Duration,
     thread_name: String,
@@ -239,7 +253,7 @@ impl Builder {
     /// ```
     pub fn new() -> Builder {
         Builder {
-            worker_threads: None,
+            workers: Workers::PerCpu,
             max_blocking_threads: DEFAULT_MAX_THREADS,
             keep_alive: DEFAULT_KEEP_ALIVE,
             thread_name: "turtles-worker".to_owned(),
@@ -262,7 +276,27 @@ impl Builder {
     /// assert_eq!(rt.metrics().workers(), 3);
     /// ```
     pub fn worker_threads(mut self, n: usize) -> Builder {
-        self.worker_threads = Some(n);
+        self.workers = Workers::Threads(n);
+        self
+    }
+
+    /// No worker threads: every task runs on the thread inside
+    /// [`Runtime::block_on`], and only while one is inside it — tokio's current-thread
+    /// runtime. Tasks are still `Send` (a `Handle` may spawn from any thread; the task
+    /// waits for the next `block_on`); [`spawn_local`](crate::spawn_local) works inside
+    /// `block_on` as on any runtime. The last of `current_thread` and
+    /// [`worker_threads`](Builder::worker_threads) wins.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::builder().current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let ran_on = rt.block_on(rt.spawn(async { std::thread::current().id() })).unwrap();
+    /// assert_eq!(ran_on, here);
+    /// ```
+    pub fn current_thread(mut self) -> Builder {
+        self.workers = Workers::CurrentThread;
         self
     }
 
@@ -443,15 +477,20 @@ impl Builder {
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn build(self) -> io::Result<Runtime> {
-        let workers =
-            match self.worker_threads {
-                Some(0) => return Err(io::Error::new(
+        // (slots: worker slots in the scheduler; threads: how many get a thread)
+        let (slots, threads) =
+            match self.workers {
+                Workers::Threads(0) => return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "worker_threads(0): a runtime needs at least one worker thread to run tasks; \
-                     use worker_threads(1) or more",
+                 use worker_threads(1) or more, or current_thread() to run them inside block_on",
                 )),
-                Some(n) => n,
-                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                Workers::Threads(n) => (n, n),
+                Workers::PerCpu => {
+                    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    (n, n)
+                }
+                Workers::CurrentThread => (1, 0),
             };
         if self.watchdog && self.stall_threshold.is_zero() {
             return Err(io::Error::new(
@@ -475,7 +514,7 @@ impl Builder {
             self.panic_hook.clone(),
         );
         let scheduler = Arc::new(Scheduler::new(
-            workers,
+            slots,
             self.panic_hook,
             self.driver,
             blocking,
@@ -483,10 +522,11 @@ impl Builder {
         let handle = Handle { scheduler };
         let mut runtime = Runtime {
             handle: handle.clone(),
-            workers: Vec::with_capacity(workers),
+            workers: Vec::with_capacity(threads),
+            core: (threads == 0).then(Core::default),
             watchdog: None,
         };
-        for index in 0..workers {
+        for index in 0..threads {
             let (scheduler, handle) = (handle.scheduler.clone(), handle.clone());
             let spawned = thread::Builder::new()
                 .name(format!("{}-{index}", self.thread_name))
@@ -506,6 +546,17 @@ impl Builder {
     }
 }
 
+/// How many worker threads a [`Builder`] starts.
+#[derive(Debug, Clone, Copy)]
+enum Workers {
+    /// One per available CPU (the default).
+    PerCpu,
+    /// Exactly this many (zero is refused by `build`).
+    Threads(usize),
+    /// None: the thread inside `block_on` runs the tasks.
+    CurrentThread,
+}
+
 impl Default for Builder {
     fn default() -> Self {
         Builder::new()
@@ -515,7 +566,7 @@ impl Default for Builder {
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("worker_threads", &self.worker_threads)
+            .field("workers", &self.workers)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_name", &self.thread_name)
             .field("driver", &self.driver.is_some())

@@ -42,8 +42,9 @@ use crate::{
 pub(crate) struct Scheduler {
     pub(crate) injector: Injector<Arc<dyn Runnable>>,
     pub(crate) sleepers: Sleepers,
-    /// One per worker, indexed like the workers.
-    pub(crate) parkers: Box<[Parker]>,
+    /// One per worker, indexed like the workers (an `Arc` so that a current-thread
+    /// runtime's `block_on` can ring the one its thread sleeps on: `current_thread.rs`).
+    pub(crate) parkers: Box<[Arc<Parker>]>,
     /// One per worker: what it pushed during its current poll (see `run_queue.rs`).
     inboxes: Box<[Inbox]>,
     pub(crate) registry: Registry,
@@ -122,7 +123,9 @@ impl Scheduler {
         Scheduler {
             injector: Injector::new(),
             sleepers: Sleepers::new(workers),
-            parkers: (0..workers).map(|_| Parker::new(driver.clone())).collect(),
+            parkers: (0..workers)
+                .map(|_| Arc::new(Parker::new(driver.clone())))
+                .collect(),
             inboxes: (0..workers)
                 .map(|_| Mutex::new(Default::default()))
                 .collect(),
@@ -262,14 +265,19 @@ impl Scheduler {
     /// I/O: then the thread takes the driver role and sleeps in the driver until its own
     /// future is woken. Only one thread per runtime sleeps in the driver: with every
     /// `block_on` thread in it, each unpark would wake them all.
-    pub(crate) fn park_block_on(&self, parker: &Arc<Parker>) {
-        if self.driver.is_none() {
-            return parker.park();
-        }
+    ///
+    /// `stay_awake` is read after the thread is listed: a current-thread runtime's
+    /// `block_on` waiting for the core passes "the core is free" (whoever frees it
+    /// rings every listed thread, so a release after this look is not missed either).
+    pub(crate) fn park_block_on(&self, parker: &Arc<Parker>, stay_awake: impl Fn() -> bool) {
         // Listed *before* reading the verdict: a watchdog that declares the workers
         // stuck after our read finds us in the list (the list's lock orders the two).
         lock(&self.block_on_waiters).push(parker.clone());
-        let role = if self.watches.all_stalled() {
+        if stay_awake() {
+            self.unlist_block_on(parker);
+            return;
+        }
+        let role = if self.driver.is_some() && self.watches.all_stalled() {
             self.take_driver_role(BLOCK_ON)
         } else {
             None
@@ -295,6 +303,15 @@ impl Scheduler {
     pub(crate) fn rescue_driver(&self) {
         if let Some(waiter) = lock(&self.block_on_waiters).pop() {
             waiter.unpark();
+        }
+    }
+
+    /// A current-thread runtime's core was released: every thread waiting in its
+    /// `block_on` looks whether it can take it.
+    pub(crate) fn wake_block_on_waiters(&self) {
+        let waiting = lock(&self.block_on_waiters).clone();
+        for parker in waiting {
+            parker.unpark();
         }
     }
 

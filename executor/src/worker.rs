@@ -26,8 +26,9 @@ use crate::{
 /// it does not fall into step with tasks that do periodic work; tokio uses 61 too.
 const INJECTOR_INTERVAL: u32 = 61;
 
-/// The state one worker thread keeps for itself.
-struct Worker {
+/// The state one worker keeps for itself: a worker thread's, or, on a current-thread
+/// runtime, that of the thread inside `block_on` holding the core (`current_thread.rs`).
+pub(crate) struct Worker {
     scheduler: Arc<Scheduler>,
     queue: std::rc::Rc<RunQueue>,
     /// Tasks popped since the last look at the injector.
@@ -39,51 +40,55 @@ struct Worker {
 /// The body of worker thread number `index`.
 pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
     let _context = context::enter(Role::Worker, Some(context::CurrentHandle::Handle(handle)));
-    let worker = Worker {
-        queue: RunQueue::install(scheduler.id(), index),
-        scheduler,
-        since_injector: std::cell::Cell::new(0),
-        busy: std::cell::Cell::new(false),
-    };
+    let worker = Worker::new(scheduler.clone(), index);
     // Leaving is a guard, so that it happens even if something unwinds out of the loop:
     // the busy count, the thread-local and an orphaned runtime's shutdown depend on it.
-    let leaving = Leaving(&worker);
-    worker.run_loop();
+    let leaving = Leaving(worker);
+    leaving.0.run_loop();
     drop(leaving);
 }
 
-/// Runs when a worker's loop is over, however it ends.
-struct Leaving<'a>(&'a Worker);
+/// Runs when a worker thread's loop is over, however it ends.
+struct Leaving(Worker);
 
-impl Drop for Leaving<'_> {
+impl Drop for Leaving {
     fn drop(&mut self) {
-        let worker = self.0;
-        worker.set_busy(false);
-        worker.queue.uninstall();
-        worker.scheduler.worker_left();
+        self.0.leave();
+        self.0.scheduler.worker_left();
     }
 }
 
 impl Worker {
+    /// Makes this thread worker number `index` of `scheduler` until [`leave`](Self::leave).
+    pub(crate) fn new(scheduler: Arc<Scheduler>, index: usize) -> Worker {
+        Worker {
+            queue: RunQueue::install(scheduler.id(), index),
+            scheduler,
+            since_injector: std::cell::Cell::new(0),
+            busy: std::cell::Cell::new(false),
+        }
+    }
+
+    /// This thread stops being a worker: no longer busy, its queue uninstalled.
+    pub(crate) fn leave(&self) {
+        self.set_busy(false);
+        self.queue.uninstall();
+    }
+
+    /// A current-thread runtime's `block_on` gives the core up: what is still queued
+    /// goes to the injector for the next holder, and this thread stops being a worker.
+    pub(crate) fn hand_back(&self) {
+        self.queue.hand_back(&self.scheduler.injector);
+        self.leave();
+    }
+
     fn counters(&self) -> &crate::metrics::Counters {
         &self.scheduler.counters[self.queue.index]
     }
 
     fn run_loop(&self) {
-        let watch = self.scheduler.watches.of(self.queue.index);
         loop {
-            if let Some(task) = self.next_task() {
-                self.set_busy(true);
-                watch.begin(&task); // for the watchdog; it counts the poll, too
-                self.queue.polling.set(true);
-                let after = task.run();
-                self.queue.polling.set(false);
-                watch.end();
-                self.scheduler.drain_inbox(&self.queue);
-                match after {
-                    AfterRun::Done => {}
-                    AfterRun::Reschedule(task) => self.scheduler.push_local(&self.queue, task),
-                }
+            if self.run_one() {
                 continue;
             }
             // Out of work: no longer busy *before* the last look (in `park`), so that a
@@ -96,7 +101,27 @@ impl Worker {
         }
     }
 
-    fn set_busy(&self, busy: bool) {
+    /// Polls the next task, if there is one; `false` if there was none.
+    pub(crate) fn run_one(&self) -> bool {
+        let Some(task) = self.next_task() else {
+            return false;
+        };
+        self.set_busy(true);
+        let watch = self.scheduler.watches.of(self.queue.index);
+        watch.begin(&task); // for the watchdog; it counts the poll, too
+        self.queue.polling.set(true);
+        let after = task.run();
+        self.queue.polling.set(false);
+        watch.end();
+        self.scheduler.drain_inbox(&self.queue);
+        match after {
+            AfterRun::Done => {}
+            AfterRun::Reschedule(task) => self.scheduler.push_local(&self.queue, task),
+        }
+        true
+    }
+
+    pub(crate) fn set_busy(&self, busy: bool) {
         if self.busy.replace(busy) != busy {
             self.scheduler.set_busy(busy);
             if busy {
@@ -147,7 +172,9 @@ impl Worker {
         }
     }
 
-    fn park(&self) {
+    /// Sleeps until there may be work: in the driver if this worker takes the driver
+    /// role, else on its condvar.
+    pub(crate) fn park(&self) {
         let scheduler = &self.scheduler;
         let index = self.queue.index;
         scheduler.sleepers.register(index);

@@ -420,3 +420,21 @@ fn the_driver_role_passes_on_when_its_holder_leaves_to_run_work() {
         drop(rt);
     });
 }
+
+/// Invariant 2 for the current-thread runtime: two threads in `block_on` at once, each
+/// awaiting a task that only the thread holding the core can run. When the holder
+/// returns, the other must take the core over (it is listed before it looks at the
+/// core, and the holder rings every listed thread after freeing it), or its task is
+/// stranded in the injector with nobody to run it.
+#[test]
+fn invariant_2_the_core_passes_to_a_block_on_waiting_for_it() {
+    check(2, || {
+        let rt = StdArc::new(Runtime::builder().current_thread().build().unwrap());
+        let other = {
+            let rt = rt.clone();
+            thread::spawn(move || rt.block_on(async { turtles_executor::spawn(async { 1 }).await }))
+        };
+        let mine = rt.block_on(async { turtles_executor::spawn(async { 2 }).await });
+        assert_eq!(mine.unwrap() + other.join().unwrap().unwrap(), 3);
+    });
+}

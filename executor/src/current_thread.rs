@@ -1,0 +1,131 @@
+//! The current-thread runtime: no worker threads at all; the thread inside
+//! `Runtime::block_on` is the runtime's one worker while it waits.
+//!
+//! Lesson: a runtime is a loop, not a set of threads. This runtime's scheduler is the
+//! multi-threaded one with a single worker slot — the same queues, wakers, timers and
+//! shutdown — but no thread is spawned for the slot. A thread that calls
+//! [`Runtime::block_on`](crate::Runtime::block_on) takes the slot (the *core*) and runs
+//! the worker loop between polls of its own future, so every task, `Send` or not, runs
+//! on that thread, and tasks run only while some thread is inside `block_on` (as in
+//! tokio's current-thread runtime). A wake from another thread lands in the injector and
+//! unparks the core's parker, on which the holder sleeps, in the reactor when it holds
+//! the driver role.
+//!
+//! Several threads may call `block_on` at once. One holds the core; the others poll
+//! only their own futures and sleep listed among the scheduler's `block_on` waiters.
+//! The holder, leaving, moves what is still queued to the injector and rings every
+//! listed thread, so that one of them takes the core next (invariant 2, no lost
+//! wake-up: a waiter is listed *before* it looks at the core, the holder frees the core
+//! *before* it reads the list).
+//!
+//! Shutdown needs nothing new: `block_on` borrows the `Runtime`, so the runtime cannot
+//! be dropped while a thread is inside it — not even by one of its own tasks, which
+//! the multi-threaded runtime must guard against (`Runtime::drop`).
+
+use std::{future::Future, pin::pin, task::Poll};
+
+use crate::{
+    block_on::{MainWake, LOCAL_BUDGET},
+    context::{self, CurrentHandle, Role},
+    handle::Handle,
+    local::{LocalSet, ReadyList},
+    park::{Alarm, Parker},
+    scheduler::Scheduler,
+    sync::{Arc, AtomicBool, Ordering::SeqCst},
+    worker::Worker,
+};
+
+/// Tasks run between two looks at the main future: the same interval as the local
+/// tasks' and the workers' look at the injector, for the same reason (a guess).
+const TASK_BUDGET: usize = LOCAL_BUDGET;
+
+/// The one worker slot of a current-thread runtime: held by at most one thread.
+#[derive(Debug, Default)]
+pub(crate) struct Core {
+    taken: AtomicBool,
+}
+
+/// The core, held by this thread: it is worker 0 until this is dropped.
+struct Seat<'a> {
+    core: &'a Core,
+    worker: Worker,
+    scheduler: &'a Arc<Scheduler>,
+}
+
+impl Core {
+    fn try_take<'a>(&'a self, scheduler: &'a Arc<Scheduler>) -> Option<Seat<'a>> {
+        self.taken
+            .compare_exchange(false, true, SeqCst, SeqCst)
+            .ok()?;
+        Some(Seat {
+            core: self,
+            worker: Worker::new(scheduler.clone(), 0),
+            scheduler,
+        })
+    }
+
+    fn is_free(&self) -> bool {
+        !self.taken.load(SeqCst)
+    }
+}
+
+impl Seat<'_> {
+    /// Polls up to `budget` tasks; returns how many it ran.
+    fn run(&self, budget: usize) -> usize {
+        let mut ran = 0;
+        while ran < budget && self.worker.run_one() {
+            ran += 1;
+        }
+        ran
+    }
+}
+
+impl Drop for Seat<'_> {
+    fn drop(&mut self) {
+        self.worker.hand_back();
+        self.core.taken.store(false, SeqCst);
+        self.scheduler.wake_block_on_waiters();
+    }
+}
+
+/// `Runtime::block_on` on a current-thread runtime.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(core: &Core, handle: &Handle, future: F) -> F::Output {
+    context::assert_may_block("block_on");
+    let scheduler = &handle.scheduler;
+    let _context = context::enter(Role::BlockOn, Some(CurrentHandle::Handle(handle.clone())));
+    // Waiting for the core, the thread sleeps on its own parker; holding it, on the
+    // core's. The alarm rings both.
+    let own = Arc::new(Parker::new(scheduler.driver.clone()));
+    let alarm = Alarm::new(own.clone(), Some(scheduler.parkers[0].clone()));
+    let main = MainWake::new(alarm.clone());
+    let local = LocalSet::enter(
+        Arc::new(ReadyList::new(alarm)),
+        scheduler.panic_hook.clone(),
+    );
+    let mut future = pin!(future);
+    let mut seat = None;
+
+    loop {
+        if let Poll::Ready(output) = main.poll_if_woken(future.as_mut()) {
+            return output; // the seat, if held, is handed back on the way out
+        }
+        let mut ran = local.run_ready(LOCAL_BUDGET);
+        if seat.is_none() {
+            seat = core.try_take(scheduler);
+        }
+        match &seat {
+            Some(held) => {
+                ran += held.run(TASK_BUDGET);
+                if ran > 0 {
+                    continue;
+                }
+                // Not busy *before* the last look (in `park`), as a worker thread.
+                held.worker.set_busy(false);
+                held.worker.park();
+            }
+            None if ran > 0 => {}
+            None => scheduler.park_block_on(&own, || core.is_free()),
+        }
+    }
+}
