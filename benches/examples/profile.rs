@@ -1,30 +1,42 @@
-//! One benchmark shape in a loop, for `perf record` or a quick before/after:
-//! `cargo run --release -p turtles-benches --example profile -- SHAPE RUNTIME`
-//! (shapes: spawn_many, yield_many, ping_pong, chained_spawn; runtimes: turtles, tokio,
-//! smol, futures-executor). Prints the mean time per round in ms.
+//! One workload in a loop, for `perf record`, `valgrind --tool=callgrind` or a quick
+//! before/after:
+//! `cargo run --release -p turtles-benches --example profile -- WORKLOAD RUNTIME [ROUNDS]`
+//! (workloads: tokio's `spawn_many_local`, `spawn_many_in_task`, `yield_many`,
+//! `ping_pong`, `chained_spawn`, and `spawn_one`, `spawn_many`, `yield_now`; runtimes:
+//! see `Kind::name`). Prints the mean time per round.
+//!
+//! Per-operation instruction counts (BENCHMARKS.md): run callgrind at two round counts
+//! and divide the difference by the operations in the extra rounds; setup cancels out.
 
 use std::time::Instant;
 
-use turtles_benches::{shapes, Bench, Kind};
+use turtles_benches::{smol_shapes, tokio_shapes, Bench, Kind};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let shape = args.first().map_or("spawn_many", String::as_str);
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|k| Some(k.name()) == args.get(1).map(String::as_str))
+    let shape = args.first().map_or("spawn_many_in_task", String::as_str);
+    let kind = args
+        .get(1)
+        .map(|name| Kind::from_name(name).unwrap_or_else(|| panic!("no runtime named {name}")))
         .unwrap_or(Kind::Turtles);
+    let rounds: u32 = args
+        .get(2)
+        .map_or(200, |r| r.parse().expect("ROUNDS is a number"));
     let bench = Bench::new(kind, 2);
-    let rounds = 200;
     let start = Instant::now();
     for _ in 0..rounds {
         match shape {
-            "yield_many" => bench.run(shapes::yield_many),
-            "ping_pong" => bench.run(shapes::ping_pong),
-            "chained_spawn" => bench.run(shapes::chained_spawn),
-            _ => bench.run(shapes::spawn_many),
+            "spawn_many_local" => bench.run(tokio_shapes::spawn_many_local),
+            "spawn_many_in_task" => bench.run(tokio_shapes::spawn_many_in_task),
+            "yield_many" => bench.run(tokio_shapes::yield_many),
+            "ping_pong" => bench.run(tokio_shapes::ping_pong),
+            "chained_spawn" => bench.run(tokio_shapes::chained_spawn),
+            "spawn_one" => bench.run(smol_shapes::spawn_one),
+            "spawn_many" => bench.run(smol_shapes::spawn_many),
+            "yield_now" => bench.run(smol_shapes::yield_now),
+            other => panic!("no workload named {other}"),
         }
     }
-    let per_round = start.elapsed().as_secs_f64() * 1e3 / f64::from(rounds);
-    println!("{shape} on {}: {per_round:.2} ms per round", kind.name());
+    let per_round = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    println!("{shape} on {}: {per_round:.1} µs per round", kind.name());
 }
