@@ -143,8 +143,14 @@ impl RunQueue {
         }
     }
 
+    /// Queues `task` at the back, unbounded: for a worker without colleagues.
+    pub(crate) fn push_private(&self, task: Arc<dyn Runnable>) {
+        self.tasks.borrow_mut().push_back(task);
+    }
+
     /// After a poll: takes what the poll pushed into `inbox` (if anything), oldest first,
     /// for the caller to queue privately.
+    #[inline]
     pub(crate) fn take_inbox(
         &self,
         inbox: &Inbox,
