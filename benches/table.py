@@ -1,33 +1,99 @@
 #!/usr/bin/env python3
-"""Prints BENCHMARKS.md's table from the last criterion run (target/criterion).
+"""Prints BENCHMARKS.md's tables from the last criterion run (target/criterion).
 
 Run after `cargo bench -p turtles-benches --bench runtime`. Each cell is criterion's
-mean estimate for one iteration, with its 95% confidence interval; the last two columns
-are turtles' time divided by tokio's and by the fastest peer's (below 1.0: turtles is faster).
+median time for one iteration of the workload.
+
+1. Every runtime: the median and, in brackets, its ratio to tokio's multi-threaded
+   runtime (below 1.00: faster than tokio).
+2. Multi-threaded: turtles ÷ tokio per workload, and the geometric mean.
+3. Single-threaded: turtles' current-thread runtime and its block_on + spawn_local
+   path, each divided by the fastest single-threaded peer (tokio current-thread,
+   async-executor LocalExecutor, futures LocalPool), with the geometric mean over the
+   workloads every one of them ran.
 """
-import json, pathlib
+import json, math, pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
-RUNTIMES = ["turtles", "tokio", "smol", "futures-executor"]
-SHAPES = ["spawn_many", "yield_many", "ping_pong", "chained_spawn"]
+MT = ["turtles", "tokio", "smol", "futures-pool"]
+ST = ["turtles-current", "turtles-local", "tokio-current", "smol-local", "futures-local"]
+ST_PEERS = ["tokio-current", "smol-local", "futures-local"]
+WORKLOADS = [
+    "tokio/spawn_many_local", "tokio/spawn_many_in_task", "tokio/spawn_many_remote_idle",
+    "tokio/spawn_many_remote_busy1", "tokio/yield_many", "tokio/ping_pong",
+    "tokio/chained_spawn",
+    "smol/spawn_one", "smol/spawn_batch", "smol/spawn_many", "smol/spawn_recursively",
+    "smol/yield_now", "smol/channels", "smol/web_server",
+    "timers/sleep_many", "timers/timeouts_early",
+]
+
+
+def median(workload, runtime):
+    f = ROOT / workload.replace("/", "_") / runtime / "new" / "estimates.json"
+    if not f.exists():
+        return None
+    return json.loads(f.read_text())["median"]["point_estimate"]
+
 
 def fmt(ns):
-    return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.0f} µs"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.1f} µs"
+    return f"{ns:.0f} ns"
 
-print("| benchmark | " + " | ".join(RUNTIMES) + " | turtles ÷ tokio | turtles ÷ best peer |")
-print("|---|" + "---|" * (len(RUNTIMES) + 2))
-for shape in SHAPES:
-    cells, means = [], {}
-    for rt in RUNTIMES:
-        f = ROOT / shape / rt / "new" / "estimates.json"
-        if not f.exists():
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+times = {w: {rt: median(w, rt) for rt in MT + ST} for w in WORKLOADS}
+
+print("### Every runtime (median; in brackets: ÷ tokio multi-threaded)\n")
+print("| workload | " + " | ".join(MT + ST) + " |")
+print("|---|" + "---|" * len(MT + ST))
+for w in WORKLOADS:
+    base = times[w]["tokio"]
+    cells = []
+    for rt in MT + ST:
+        t = times[w][rt]
+        if t is None:
             cells.append("–")
-            continue
-        m = json.loads(f.read_text())["mean"]
-        means[rt] = m["point_estimate"]
-        ci = m["confidence_interval"]
-        cells.append(f"{fmt(m['point_estimate'])} ({fmt(ci['lower_bound'])}–{fmt(ci['upper_bound'])})")
-    peers = [v for k, v in means.items() if k != "turtles"]
-    ratio = f"{means['turtles'] / min(peers):.2f}" if "turtles" in means and peers else "–"
-    vs_tokio = f"{means['turtles'] / means['tokio']:.2f}" if "turtles" in means and "tokio" in means else "–"
-    print(f"| {shape} | " + " | ".join(cells) + f" | {vs_tokio} | {ratio} |")
+        elif base:
+            cells.append(f"{fmt(t)} ({t / base:.2f})")
+        else:
+            cells.append(fmt(t))
+    print(f"| {w} | " + " | ".join(cells) + " |")
+
+print("\n### Multi-threaded: turtles ÷ tokio\n")
+print("| workload | turtles | tokio | turtles ÷ tokio |")
+print("|---|---|---|---|")
+ratios = []
+for w in WORKLOADS:
+    a, b = times[w]["turtles"], times[w]["tokio"]
+    if a and b:
+        ratios.append(a / b)
+        print(f"| {w} | {fmt(a)} | {fmt(b)} | {a / b:.2f} |")
+print(f"| **geometric mean** | | | **{geomean(ratios):.2f}** |")
+
+print("\n### Single-threaded: ÷ the fastest single-threaded peer\n")
+print("| workload | fastest peer | turtles-current | turtles-local |")
+print("|---|---|---|---|")
+cur, loc = [], []
+for w in WORKLOADS:
+    peers = {rt: times[w][rt] for rt in ST_PEERS if times[w][rt]}
+    if not peers:
+        continue
+    best = min(peers, key=peers.get)
+    row = [f"{best} {fmt(peers[best])}"]
+    shared = len(peers) == len(ST_PEERS)
+    for rt, acc in (("turtles-current", cur), ("turtles-local", loc)):
+        t = times[w][rt]
+        if t:
+            row.append(f"{fmt(t)} ({t / peers[best]:.2f})")
+            if shared:
+                acc.append(t / peers[best])
+        else:
+            row.append("–")
+    print(f"| {w} | " + " | ".join(row) + " |")
+print(f"| **geometric mean** (workloads all five ran) | | **{geomean(cur):.2f}** | **{geomean(loc):.2f}** |")
