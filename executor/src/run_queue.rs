@@ -177,6 +177,10 @@ impl RunQueue {
         self.tasks.borrow_mut().pop_front()
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.tasks.borrow().is_empty()
     }

@@ -26,10 +26,6 @@ use crate::{
 /// it does not fall into step with tasks that do periodic work; tokio uses 61 too.
 const INJECTOR_INTERVAL: u32 = 61;
 
-/// The most tasks one periodic look takes from the injector: half the local queue's
-/// spill bound, so that the batch cannot make the queue spill straight back.
-const INJECTOR_BATCH: usize = crate::run_queue::LOCAL_CAPACITY / 2;
-
 /// The state one worker keeps for itself: a worker thread's, or, on a current-thread
 /// runtime, that of the thread inside `block_on` holding the core (`current_thread.rs`).
 pub(crate) struct Worker {
@@ -163,14 +159,19 @@ impl Worker {
     }
 
     /// The periodic look at the injector takes a batch: this worker's share of what
-    /// waits there, at most [`INJECTOR_BATCH`]. Taking one task per look, a worker whose
-    /// own queue never empties (tasks that yield in a loop) drained the injector at one
-    /// task per 61 polls: tokio's `spawn_many_remote_busy1` (10,000 remote spawns while
-    /// two tasks per worker yield and spin) took 3.4 s per iteration instead of ~10 ms.
+    /// waits there, but only enough to fill its queue up to one interval's worth of
+    /// tasks. Taking one task per look, a worker whose own queue never empties (tasks
+    /// that yield in a loop) drained the injector at one task per 61 polls: tokio's
+    /// `spawn_many_remote_busy1` (10,000 remote spawns while two tasks per worker yield
+    /// and spin) took 3.3 s per iteration instead of ~7 ms. Taking a fixed 128 made the
+    /// queue outgrow what the worker runs between two looks, and every task woken into
+    /// it waited behind the batches: the median lateness of `timer_lateness` (100,000
+    /// sleeps of 1 ms) went from 0.1 ms to 21 ms.
     fn pull_injector_batch(&self) -> Option<Arc<dyn Runnable>> {
         let first = self.pull_injector()?;
         let share = self.scheduler.injector.len() / self.scheduler.parkers.len();
-        for _ in 0..share.min(INJECTOR_BATCH - 1) {
+        let room = (INJECTOR_INTERVAL as usize).saturating_sub(self.queue.len() + 1);
+        for _ in 0..share.min(room) {
             let Some(task) = self.pull_injector() else {
                 break;
             };
