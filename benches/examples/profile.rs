@@ -34,6 +34,8 @@ fn main() {
             "spawn_one" => bench.run(smol_shapes::spawn_one),
             "spawn_many" => bench.run(smol_shapes::spawn_many),
             "yield_now" => bench.run(smol_shapes::yield_now),
+            "spawn_recursively" => bench.run(smol_shapes::spawn_recursively),
+            "channels" => bench.run(smol_shapes::channels),
             other => panic!("no workload named {other}"),
         }
     }
