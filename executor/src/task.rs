@@ -252,18 +252,3 @@ where
             .detach(&self.header.meta, self.scheduler.panic_hook());
     }
 }
-#[cfg(all(test, target_pointer_width = "64"))]
-mod tests {
-    /// Every task pays for its header in memory and in allocator work (a larger chunk
-    /// leaves glibc's cheapest bins): 192 bytes before `JoinError` was boxed. Grow it
-    /// only knowingly, and update the figure in `join.rs`.
-    #[test]
-    fn a_task_with_a_small_future_takes_at_most_152_bytes() {
-        type Small = super::Task<std::future::Ready<()>, crate::scheduler::Scheduler>;
-        assert!(
-            std::mem::size_of::<Small>() <= 152,
-            "{}",
-            std::mem::size_of::<Small>()
-        );
-    }
-}
