@@ -229,7 +229,8 @@ impl Builder {
         }
     }
 
-    /// The worker threads' name prefix.
+    /// The name prefix of the runtime's threads: workers get `-N` appended, the
+    /// blocking pool's threads `-blocking`, the watchdog `-watchdog`.
     ///
     /// # Examples
     ///
@@ -374,11 +375,14 @@ impl Builder {
         }
     }
 
-    /// Starts the workers.
+    /// Builds the runtime: starts its worker threads (none on a current-thread runtime)
+    /// and its watchdog thread (unless turned off).
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for zero workers; the OS error if the reactor or a thread cannot start.
+    /// `InvalidInput` for `worker_threads(0)`, `max_blocking_threads(0)`, or
+    /// `stall_threshold(ZERO)` with the watchdog on; the OS error if the reactor or a
+    /// thread cannot start.
     ///
     /// # Examples
     ///

@@ -4,7 +4,7 @@
 //! runtime (`turtles_benches::Kind`); multi-threaded runtimes get one worker per CPU.
 //! The workloads live in `turtles_benches::{tokio_shapes, smol_shapes, timer_shapes}`.
 //!
-//! Run: `cargo bench -p turtles-benches --bench runtime` (about 25 minutes on 2 cores);
+//! Run: `cargo bench -p turtles-benches --bench runtime` (about 9 minutes on 2 cores);
 //! a subset: `cargo bench -p turtles-benches --bench runtime -- tokio/yield_many`.
 //! Table: `python3 benches/table.py` (reads target/criterion), for BENCHMARKS.md.
 

@@ -2,8 +2,10 @@
 //! before/after:
 //! `cargo run --release -p turtles-benches --example profile -- WORKLOAD RUNTIME [ROUNDS]`
 //! (workloads: tokio's `spawn_many_local`, `spawn_many_in_task`, `yield_many`,
-//! `ping_pong`, `chained_spawn`, and `spawn_one`, `spawn_many`, `yield_now`; runtimes:
-//! see `Kind::name`). Prints the mean time per round.
+//! `ping_pong`, `chained_spawn`, and async-executor's `spawn_one`, `spawn_many`,
+//! `yield_now`, `spawn_recursively`, `channels`; runtimes: see `Kind::name`; ROUNDS
+//! defaults to 200). Multi-threaded runtimes get 2 workers here, whatever the machine.
+//! Prints the mean time per round.
 //!
 //! Per-operation instruction counts (BENCHMARKS.md): run callgrind at two round counts
 //! and divide the difference by the operations in the extra rounds; setup cancels out.

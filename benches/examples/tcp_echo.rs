@@ -1,6 +1,7 @@
 //! TCP echo on 127.0.0.1: round trips per second, the server's user CPU per round trip,
-//! and (with `--strace`) its system calls per round trip — turtles beside tokio and a
-//! hand-written single-threaded mio loop, the physical limit of this machine.
+//! and (with `--strace`) its system calls per round trip — turtles and tokio
+//! (multi-threaded, one worker per CPU) beside a hand-written single-threaded mio loop,
+//! the baseline with the least work per round trip.
 //!
 //! `cargo run --release -p turtles-benches --example tcp_echo -- [--strace] [CONNS...]`
 //! (default: 100 and 1000 connections; `--strace` needs `strace` on the PATH).
@@ -21,7 +22,7 @@ use std::{
         atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
         Arc,
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 const MESSAGE: usize = 64;
@@ -125,8 +126,8 @@ fn user_cpu(child: &Child) -> Duration {
 }
 
 /// `conns` connections bounce 64 bytes off the server for [`RUN`]; returns the round
-/// trips made and the server's user CPU time over that window (under strace, of the
-/// traced process: strace's own time is not in it).
+/// trips made and the server's user CPU time over that window (under strace the PID is
+/// strace's, so only the untraced run's CPU is reported).
 fn client(addr: SocketAddr, conns: usize, server: &Child) -> (u64, Duration) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -159,7 +160,6 @@ fn client(addr: SocketAddr, conns: usize, server: &Child) -> (u64, Duration) {
                 })
             })
             .collect();
-        let start = Instant::now();
         tokio::time::sleep(RUN).await;
         let cpu = user_cpu(server) - cpu_before;
         let done = count.load(Relaxed);
@@ -167,7 +167,6 @@ fn client(addr: SocketAddr, conns: usize, server: &Child) -> (u64, Duration) {
         for t in tasks {
             t.await.expect("a client task");
         }
-        let _ = start;
         (done, cpu)
     })
 }
@@ -270,8 +269,9 @@ fn mio_loop(conns: usize) {
             let open = loop {
                 match s.read(&mut buf) {
                     Ok(0) => break false,
-                    // 64-byte echoes fit the socket buffer: a blocking write_all is the
-                    // loop's one shortcut (it never blocks here).
+                    // 64-byte echoes fit the socket buffer: writing back at once, spinning
+                    // on the (never seen) `WouldBlock` instead of waiting for
+                    // writability, is the loop's one shortcut.
                     Ok(n) => {
                         if write_all_spinning(s, &buf[..n]).is_err() {
                             break false;

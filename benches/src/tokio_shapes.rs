@@ -1,6 +1,7 @@
 //! tokio's own runtime benchmarks (`benches/rt_multi_threaded.rs` in tokio's repository),
 //! with its constants, written against [`Spawner`]: what tokio's authors chose to measure
-//! a scheduler with. Each is one iteration, run inside the runtime's `block_on`.
+//! a scheduler with. Each `async fn` is one iteration, run inside the runtime's
+//! `block_on`; the remote ones take the [`Bench`] and spawn from outside it.
 
 use futures_channel::oneshot;
 

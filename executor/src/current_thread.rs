@@ -35,8 +35,9 @@ use crate::{
     worker::Worker,
 };
 
-/// Tasks run between two looks at the main future: the same interval as the local
-/// tasks' and the workers' look at the injector, for the same reason (a guess).
+/// Tasks run between two looks at the main future: a prime, so that the look does not
+/// fall into step with tasks that do periodic work (the workers' look at the injector
+/// uses 61 too); not measured.
 const TASK_BUDGET: usize = LOCAL_BUDGET;
 
 /// The one worker slot of a current-thread runtime: held by at most one thread.
@@ -46,18 +47,18 @@ pub(crate) struct Core {
 }
 
 /// The core, held by this thread: it is worker 0 until this is dropped.
-struct Seat<'a> {
+struct HeldCore<'a> {
     core: &'a Core,
     worker: Worker,
     scheduler: &'a Arc<Scheduler>,
 }
 
 impl Core {
-    fn try_take<'a>(&'a self, scheduler: &'a Arc<Scheduler>) -> Option<Seat<'a>> {
+    fn try_take<'a>(&'a self, scheduler: &'a Arc<Scheduler>) -> Option<HeldCore<'a>> {
         self.taken
             .compare_exchange(false, true, SeqCst, SeqCst)
             .ok()?;
-        Some(Seat {
+        Some(HeldCore {
             core: self,
             worker: Worker::new(scheduler.clone(), 0),
             scheduler,
@@ -69,7 +70,7 @@ impl Core {
     }
 }
 
-impl Seat<'_> {
+impl HeldCore<'_> {
     /// Polls up to `budget` tasks; returns how many it ran.
     fn run(&self, budget: usize) -> usize {
         let mut ran = 0;
@@ -80,7 +81,7 @@ impl Seat<'_> {
     }
 }
 
-impl Drop for Seat<'_> {
+impl Drop for HeldCore<'_> {
     fn drop(&mut self) {
         self.worker.hand_back();
         self.core.taken.store(false, SeqCst);
@@ -104,23 +105,24 @@ pub(crate) fn block_on<F: Future>(core: &Core, handle: &Handle, future: F) -> F:
         scheduler.panic_hook.clone(),
     );
     let mut future = pin!(future);
-    let mut seat = None;
+    let mut held = None;
 
     loop {
         if let Poll::Ready(output) = main.poll_if_woken(future.as_mut()) {
-            return output; // the seat, if held, is handed back on the way out
+            return output; // the core, if held, is handed back on the way out
         }
         let mut ran = local.run_ready(LOCAL_BUDGET);
-        if seat.is_none() {
-            seat = core.try_take(scheduler);
+        if held.is_none() {
+            held = core.try_take(scheduler);
         }
-        match &seat {
+        match &held {
             Some(held) => {
                 ran += held.run(TASK_BUDGET);
                 if ran > 0 {
                     continue;
                 }
-                // Not busy *before* the last look (in `park`), as a worker thread.
+                // Not busy while asleep: the watchdog dozes instead of looking at an
+                // idle core, and rings awake when this thread becomes busy again.
                 held.worker.set_busy(false);
                 held.worker.park();
             }

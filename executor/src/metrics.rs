@@ -106,7 +106,8 @@ impl Metrics {
         m
     }
 
-    /// Number of worker threads.
+    /// Worker slots: one per worker thread, or 1 on a current-thread runtime (whose
+    /// one slot is taken by the thread inside `block_on`).
     ///
     /// # Examples
     ///
@@ -183,7 +184,7 @@ impl Metrics {
     }
 
     /// Wakes and spawns from other threads (or shared with idle workers), which went
-    /// to the global injector queue.
+    /// to the runtime's injector queue.
     ///
     /// # Examples
     ///
@@ -215,7 +216,7 @@ impl Metrics {
         self.parks
     }
 
-    /// Tasks that workers took from the global injector queue.
+    /// Tasks that workers took from the runtime's injector queue.
     ///
     /// # Examples
     ///
@@ -245,7 +246,7 @@ impl Metrics {
         self.live_tasks
     }
 
-    /// Tasks waiting in the global injector queue at the moment of the snapshot.
+    /// Tasks waiting in the runtime's injector queue at the moment of the snapshot.
     ///
     /// # Examples
     ///

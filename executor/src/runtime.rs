@@ -1,8 +1,10 @@
-//! `Runtime` and its `Builder`: worker threads that run spawned tasks, until dropped.
+//! `Runtime` and its `Builder`: worker threads that run spawned tasks (or, on a
+//! current-thread runtime, the thread inside `block_on`), until dropped.
 //!
-//! Lesson: a runtime is a handful of threads looping over run queues
-//! ([`worker`](crate::worker)), plus a way to put futures into those queues
-//! ([`Handle`]). Dropping the runtime is the only way to stop it, and it is thorough:
+//! Lesson: a runtime is a loop over run queues ([`worker`](crate::worker)) — on a
+//! handful of threads of its own, or on the thread in `block_on`
+//! ([`current_thread`](crate::current_thread)) — plus a way to put futures into those
+//! queues ([`Handle`]). Dropping the runtime is the only way to stop it, and it is thorough:
 //! every task is cancelled and every future dropped, including tasks that only a
 //! stray `Waker` still remembers (invariant 4 of ARCHITECTURE.md).
 
@@ -24,7 +26,7 @@ use crate::{
     worker,
 };
 
-/// A runtime: N worker threads sharing a global injector queue, or — built with
+/// A runtime: N worker threads sharing an injector queue, or — built with
 /// [`Builder::current_thread`] — none, every task running on the thread inside
 /// [`block_on`](Runtime::block_on).
 ///
@@ -336,7 +338,9 @@ impl Builder {
         self
     }
 
-    /// The worker threads' name prefix; each gets `-N` appended.
+    /// The name prefix of the runtime's threads: workers get `-N` appended, the
+    /// blocking pool's threads `-blocking`, the watchdog `-watchdog` (on a
+    /// current-thread runtime only the last two exist).
     ///
     /// # Examples
     ///
@@ -461,12 +465,14 @@ impl Builder {
         self
     }
 
-    /// Starts the worker threads.
+    /// Builds the runtime: starts its worker threads (none on a current-thread runtime)
+    /// and its watchdog thread (unless turned off).
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if `worker_threads(0)` was asked for; the OS error if a thread
-    /// cannot be spawned.
+    /// `InvalidInput` for `worker_threads(0)`, `max_blocking_threads(0)`, or
+    /// `stall_threshold(ZERO)` with the watchdog on; the OS error if a thread cannot be
+    /// spawned.
     ///
     /// # Examples
     ///

@@ -1,5 +1,6 @@
-//! The multi-threaded scheduler: the state a runtime's workers share, where a woken task
-//! goes, spawning, and shutdown.
+//! The scheduler: the state a runtime's workers share, where a woken task goes,
+//! spawning, and shutdown. Multi-threaded by design; a current-thread runtime uses it
+//! with a single worker slot (`current_thread.rs`).
 //!
 //! Lesson: "scheduling" a task is just pushing it onto a queue that some thread will
 //! pop. The choice of queue is the whole policy; [`Schedule::schedule`] below dispatches
@@ -7,7 +8,7 @@
 //! * a wake on a worker of the same runtime goes to that worker's own run queue (no
 //!   lock, no other thread involved, warm caches) — or, from inside a poll while a
 //!   colleague is free, to its inbox, where that colleague can take it;
-//! * a wake from anywhere else goes to the global injector, and exactly one idle
+//! * a wake from anywhere else goes to the runtime's injector, and exactly one idle
 //!   worker is unparked to take it.
 //!
 //! The driver role lives here too: at most one worker sleeps in the driver

@@ -1,9 +1,10 @@
-//! A worker thread: pop a task, poll it, repeat; sleep when there is nothing to do.
+//! A worker: pop a task, poll it, repeat; sleep when there is nothing to do. Run by a
+//! worker thread, or by the thread inside a current-thread runtime's `block_on`.
 //!
 //! Lesson: this loop *is* the executor. Everything else is bookkeeping around it.
 //!
 //! The worker pops from its own [`RunQueue`] and, every [`INJECTOR_INTERVAL`] tasks, from
-//! the global injector first, so that remote wakes are never stuck behind a busy local
+//! the runtime's injector first, so that remote wakes are never stuck behind a busy local
 //! queue; with both empty it takes half of a colleague's inbox. When there is nothing
 //! at all it parks: the worker holding the driver role sleeps inside the `Driver` (the
 //! reactor's `epoll_wait`) — patrolling while a colleague is busy — the others on their
