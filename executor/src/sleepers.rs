@@ -70,6 +70,19 @@ impl Sleepers {
         worker
     }
 
+    /// Like [`pop`](Self::pop), but takes `avoid` only if no other worker is idle.
+    pub(crate) fn pop_avoiding(&self, avoid: usize) -> Option<usize> {
+        fence(SeqCst);
+        if self.count.load(SeqCst) == 0 {
+            return None;
+        }
+        let mut idle = lock(&self.idle);
+        let at = idle.iter().rposition(|&w| w != avoid).or(idle.len().checked_sub(1))?;
+        let worker = idle.swap_remove(at);
+        self.count.store(idle.len(), SeqCst);
+        Some(worker)
+    }
+
     /// Workers on the idle list right now.
     pub(crate) fn idle(&self) -> usize {
         self.count.load(SeqCst)
