@@ -267,3 +267,22 @@ fn the_watchdog_reports_a_stalled_task() {
     });
     assert_eq!(reported.as_deref(), Some("hog"));
 }
+
+/// A task of a current-thread runtime is no local task of the `block_on` that polls it:
+/// `spawn_local` from it is refused, as on a worker (accepted, the child would be
+/// cancelled when that `block_on` returns while its parent runs on in the next one).
+#[test]
+fn spawn_local_from_a_task_is_refused() {
+    let rt = current_thread();
+    let err = rt
+        .block_on(rt.spawn(async { turtles::spawn_local(async {}).detach() }))
+        .unwrap_err();
+    let text = panic_text(&*err.into_panic());
+    assert!(
+        text.contains("spawn_local was called outside block_on's own future"),
+        "{text}"
+    );
+    // The block_on's own future may still spawn local tasks, and tasks run after it.
+    let out = rt.block_on(async { turtles::spawn_local(async { 7 }).await.unwrap() });
+    assert_eq!(out, 7);
+}

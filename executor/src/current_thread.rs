@@ -28,7 +28,7 @@ use crate::{
     block_on::{MainWake, LOCAL_BUDGET},
     context::{self, CurrentHandle, Role},
     handle::Handle,
-    local::{LocalSet, ReadyList},
+    local::{self, LocalSet, ReadyList},
     park::{Alarm, Parker},
     scheduler::Scheduler,
     sync::{Arc, AtomicBool, Ordering::SeqCst},
@@ -117,7 +117,7 @@ pub(crate) fn block_on<F: Future>(core: &Core, handle: &Handle, future: F) -> F:
         }
         match &held {
             Some(held) => {
-                ran += held.run(TASK_BUDGET);
+                ran += local::hidden(|| held.run(TASK_BUDGET));
                 if ran > 0 {
                     continue;
                 }

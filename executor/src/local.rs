@@ -351,6 +351,23 @@ impl Drop for LocalGuard {
     }
 }
 
+/// Runs `f` with this thread's local set hidden. A current-thread runtime polls its
+/// tasks on the thread inside `block_on`, but they are not that call's local tasks: a
+/// `spawn_local` from one of them would tie the child to this `block_on`, which cancels
+/// it on return while its parent runs on in the next one. Hidden, it is refused, as on
+/// a worker thread.
+pub(crate) fn hidden<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Rc<LocalSet>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let set = self.0.take();
+            let _ = LOCAL.try_with(|l| *l.borrow_mut() = set);
+        }
+    }
+    let _restore = Restore(LOCAL.with(|l| l.borrow_mut().take()));
+    f()
+}
+
 /// Spawns on this thread's local set.
 pub(crate) fn spawn_local<F>(future: F, meta: TaskMeta) -> JoinHandle<F::Output>
 where
@@ -361,10 +378,11 @@ where
     match set {
         Some(set) => set.spawn(future, meta),
         None => panic!(
-            "spawn_local was called outside block_on: a local task is polled by the thread that \
-             spawned it, and only a thread inside `block_on` polls local tasks (runtime workers \
-             never do). Fix: call spawn_local from the future given to `block_on`, or from another \
-             local task; use `spawn` for a Send future."
+            "spawn_local was called outside block_on's own future: a local task is polled by the \
+             `block_on` call that spawned it, and runtime tasks (on worker threads, or on the \
+             thread inside a current-thread runtime's `block_on`) belong to no such call. Fix: \
+             call spawn_local from the future given to `block_on`, or from another local task; \
+             use `spawn` for a Send future."
         ),
     }
 }

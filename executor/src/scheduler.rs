@@ -295,8 +295,12 @@ impl Scheduler {
         };
         match role {
             Some(role) => {
-                self.unlist_block_on(parker);
+                // Still listed while in the driver: a current-thread runtime's core
+                // freed meanwhile rings the listed threads, and this one may be the
+                // only thread left to take it (a hostile review found it asleep in
+                // the driver, unlisted, while tasks waited for the core).
                 parker.park_in_driver(None);
+                self.unlist_block_on(parker);
                 drop(role);
                 // We leave to poll our future: an idle worker re-parks and takes the
                 // role on.

@@ -77,7 +77,10 @@ impl Sleepers {
             return None;
         }
         let mut idle = lock(&self.idle);
-        let at = idle.iter().rposition(|&w| w != avoid).or(idle.len().checked_sub(1))?;
+        let at = idle
+            .iter()
+            .rposition(|&w| w != avoid)
+            .or(idle.len().checked_sub(1))?;
         let worker = idle.swap_remove(at);
         self.count.store(idle.len(), SeqCst);
         Some(worker)

@@ -168,6 +168,12 @@ impl Worker {
     /// queue outgrow what the worker runs between two looks, and every task woken into
     /// it waited behind the batches: the median lateness of `timer_lateness` (100,000
     /// sleeps of 1 ms) went from 0.1 ms to 21 ms.
+    ///
+    /// The price: the batch sits in the private queue, which colleagues cannot take
+    /// from, so a task of the batch that blocks its worker holds the rest back even if
+    /// a colleague goes idle meanwhile (ARCHITECTURE.md, known limitations). Sending
+    /// yielded tasks behind the injector instead avoided that but sent every yield of
+    /// `yield_many` through the injector (2.4× slower); a stealable queue would fix both.
     fn pull_injector_batch(&self) -> Option<Arc<dyn Runnable>> {
         let first = self.pull_injector()?;
         let share = self.scheduler.injector.len() / self.scheduler.parkers.len();
