@@ -38,6 +38,7 @@ fn main() {
             "yield_now" => bench.run(smol_shapes::yield_now),
             "spawn_recursively" => bench.run(smol_shapes::spawn_recursively),
             "channels" => bench.run(smol_shapes::channels),
+            "spawn_batch" => bench.run(smol_shapes::spawn_batch),
             other => panic!("no workload named {other}"),
         }
     }
