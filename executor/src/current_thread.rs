@@ -5,9 +5,9 @@
 //! multi-threaded one with a single worker slot — the same queues, wakers, timers and
 //! shutdown — but no thread is spawned for the slot. A thread that calls
 //! [`Runtime::block_on`](crate::Runtime::block_on) takes the slot (the *core*) and runs
-//! the worker loop between polls of its own future, so every task, `Send` or not, runs
-//! on that thread, and tasks run only while some thread is inside `block_on` (as in
-//! tokio's current-thread runtime). A wake from another thread lands in the injector and
+//! the worker loop between polls of its own future, so every spawned task runs on that
+//! thread (as do the `spawn_local` tasks of its `block_on` future), and tasks run only
+//! while some thread is inside `block_on` (as in tokio's current-thread runtime). A wake from another thread lands in the injector and
 //! unparks the core's parker, on which the holder sleeps, in the reactor when it holds
 //! the driver role.
 //!
