@@ -348,11 +348,11 @@ impl Scheduler {
     /// `profile spawn_one turtles`; the holder read here may be stale, which only
     /// makes the choice worse, never wrong: any idle worker re-checks for work.
     pub(crate) fn notify_one(&self) {
-        let worker = match self.driving.load(SeqCst) {
-            true => self.sleepers.pop_avoiding(self.driver_holder.load(SeqCst)),
-            false => self.sleepers.pop(),
-        };
-        if let Some(worker) = worker {
+        let driver_sleeper = self
+            .driving
+            .load(SeqCst)
+            .then(|| self.driver_holder.load(SeqCst));
+        if let Some(worker) = self.sleepers.pop(driver_sleeper) {
             self.parkers[worker].unpark();
         }
     }

@@ -57,29 +57,18 @@ impl Sleepers {
         }
     }
 
-    /// Takes one idle worker off the list, for the caller to unpark.
-    pub(crate) fn pop(&self) -> Option<usize> {
+    /// Takes one idle worker off the list, for the caller to unpark: the one that
+    /// registered last, but `avoid` only if no other worker is idle.
+    pub(crate) fn pop(&self, avoid: Option<usize>) -> Option<usize> {
         // Orders the caller's push (done before this call) before our look at the list.
         fence(SeqCst);
         if self.count.load(SeqCst) == 0 {
             return None; // the fast path every busy runtime takes
         }
         let mut idle = lock(&self.idle);
-        let worker = idle.pop();
-        self.count.store(idle.len(), SeqCst);
-        worker
-    }
-
-    /// Like [`pop`](Self::pop), but takes `avoid` only if no other worker is idle.
-    pub(crate) fn pop_avoiding(&self, avoid: usize) -> Option<usize> {
-        fence(SeqCst);
-        if self.count.load(SeqCst) == 0 {
-            return None;
-        }
-        let mut idle = lock(&self.idle);
         let at = idle
             .iter()
-            .rposition(|&w| w != avoid)
+            .rposition(|&w| Some(w) != avoid)
             .or(idle.len().checked_sub(1))?;
         let worker = idle.swap_remove(at);
         self.count.store(idle.len(), SeqCst);
