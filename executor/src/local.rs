@@ -163,18 +163,22 @@ impl<T: Send + 'static> Join<T> for LocalHeader<T> {
     }
 }
 
-/// The thread-bound half of one local task: the future, with its output type known.
+/// The thread-bound half of one local task: the future, with its output type known,
+/// and the task's waker, kept here so that a poll lends it rather than cloning it
+/// (an `Arc` increment and decrement per poll, when it sat in the slab's slot).
 struct LocalCell<F: Future> {
     /// `None` once the future is gone.
     future: Option<Pin<Box<F>>>,
     task: Arc<LocalHeader<F::Output>>,
+    waker: Waker,
 }
 
 /// A [`LocalCell`] with its future's type erased, as the slab keeps it.
 trait LocalRun {
-    /// Polls once; a finished future (output or panic) goes through the completion path,
-    /// calling `release` to leave the slab. `true` if the task is over.
-    fn poll(&mut self, cx: &mut Context<'_>, release: &dyn Fn()) -> bool;
+    /// Polls once with the task's own waker; a finished future (output or panic) goes
+    /// through the completion path, calling `release` to leave the slab. `true` if the
+    /// task is over.
+    fn poll(&mut self, release: &dyn Fn()) -> bool;
     /// Drops the future unfinished, through the completion path.
     fn cancel(&mut self, release: &dyn Fn());
 }
@@ -196,12 +200,13 @@ where
     F: Future + 'static,
     F::Output: Send + 'static,
 {
-    fn poll(&mut self, cx: &mut Context<'_>, release: &dyn Fn()) -> bool {
+    fn poll(&mut self, release: &dyn Fn()) -> bool {
         let future = self
             .future
             .as_mut()
             .expect("a RUNNING local task has its future");
-        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        let mut cx = Context::from_waker(&self.waker);
+        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
         let recorded = awaiting::take();
         let outcome = match polled {
             Ok(Poll::Pending) => {
@@ -224,7 +229,6 @@ where
 struct LocalSlot {
     /// `None` while the task is being polled or cancelled.
     cell: Option<Box<dyn LocalRun>>,
-    waker: Waker,
 }
 
 /// The local tasks of the thread inside one `block_on` call.
@@ -275,8 +279,8 @@ impl LocalSet {
             cell: Some(Box::new(LocalCell {
                 future: Some(Box::pin(future)),
                 task: task.clone(),
+                waker: futures_task::waker(task.clone()),
             })),
-            waker: futures_task::waker(task.clone()),
         });
         drop(tasks);
         self.ready.push(task.clone());
@@ -302,9 +306,8 @@ impl LocalSet {
 
     fn poll(&self, task: Arc<dyn LocalTask>) {
         let key = task.key();
-        let (mut cell, waker) = self.take(key);
-        let mut cx = Context::from_waker(&waker);
-        if cell.poll(&mut cx, &|| self.release(key)) {
+        let mut cell = self.take(key);
+        if cell.poll(&|| self.release(key)) {
             return; // completed, and already out of the slab
         }
         self.tasks.borrow_mut()[key].cell = Some(cell);
@@ -316,16 +319,16 @@ impl LocalSet {
     }
 
     fn cancel(&self, key: usize) {
-        let (mut cell, _waker) = self.take(key);
+        let mut cell = self.take(key);
         cell.cancel(&|| self.release(key));
     }
 
     /// Takes a task's cell out of the slab, so that it may use the slab while it runs.
-    fn take(&self, key: usize) -> (Box<dyn LocalRun>, Waker) {
-        let mut tasks = self.tasks.borrow_mut();
-        let slot = &mut tasks[key];
-        let cell = slot.cell.take().expect("a RUNNING local task has its cell");
-        (cell, slot.waker.clone())
+    fn take(&self, key: usize) -> Box<dyn LocalRun> {
+        self.tasks.borrow_mut()[key]
+            .cell
+            .take()
+            .expect("a RUNNING local task has its cell")
     }
 
     /// The completion path's "leave the books" step for a local task.
