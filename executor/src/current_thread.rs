@@ -73,8 +73,8 @@ impl Core {
 impl HeldCore<'_> {
     /// Polls up to `budget` tasks; returns how many it ran.
     fn run(&self, budget: usize) -> usize {
-        let mut ran = 0;
-        while ran < budget && self.worker.run_one() {
+        let (mut ran, watch) = (0, self.worker.watch());
+        while ran < budget && self.worker.run_one(watch) {
             ran += 1;
         }
         ran

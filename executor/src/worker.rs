@@ -21,6 +21,7 @@ use crate::{
     scheduler::{Scheduler, PATROL},
     sync::{Arc, Ordering::SeqCst},
     task::{AfterRun, Runnable},
+    watch::PollWatch,
 };
 
 /// Look at the injector before the local queue once every this many tasks. A prime, so
@@ -88,8 +89,9 @@ impl Worker {
     }
 
     fn run_loop(&self) {
+        let watch = self.watch();
         loop {
-            if self.run_one() {
+            if self.run_one(watch) {
                 continue;
             }
             // Out of work: no longer busy *before* the last look (in `park`), so that a
@@ -102,13 +104,18 @@ impl Worker {
         }
     }
 
-    /// Polls the next task, if there is one; `false` if there was none.
-    pub(crate) fn run_one(&self) -> bool {
+    /// This worker's watch, looked up once by the caller rather than once per poll.
+    pub(crate) fn watch(&self) -> &PollWatch {
+        self.scheduler.watches.of(self.queue.index)
+    }
+
+    /// Polls the next task, if there is one; `false` if there was none. `watch` is
+    /// [`watch`](Self::watch)'s.
+    pub(crate) fn run_one(&self, watch: &PollWatch) -> bool {
         let Some(task) = self.next_task() else {
             return false;
         };
         self.set_busy(true);
-        let watch = self.scheduler.watches.of(self.queue.index);
         watch.begin(&task); // for the watchdog; it counts the poll, too
         self.queue.polling.set(true);
         let after = task.run();
