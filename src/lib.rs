@@ -72,10 +72,11 @@ pub use turtles_executor::{
 /// ```
 pub mod task {
     pub use turtles_executor::{
-        spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle,
-        TaskBuilder as Builder, YieldNow,
+        spawn, spawn_blocking, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle,
+        JoinSet, TaskBuilder as Builder, YieldNow,
     };
 }
+pub use turtles_executor::sync;
 pub use turtles_reactor::{net, time, ReactorMetrics};
 
 /// Counters of the process-wide reactor: pending timers, registered sockets, turns.

@@ -22,12 +22,12 @@
 //! something else. Clearing the record whenever a leaf completes or is dropped would
 //! cost every `Ready` a call into the executor; a watchdog hint does not need it.
 //!
-//! The thread-local is std's even under loom (see `sync.rs`): it is a diagnostic, part
+//! The thread-local is std's even under loom (see `shim.rs`): it is a diagnostic, part
 //! of no synchronisation protocol.
 
 use std::{cell::Cell, fmt, panic::Location};
 
-use crate::sync::{lock, Mutex};
+use crate::shim::{lock, Mutex};
 
 /// What a task waited on when it last returned `Pending`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

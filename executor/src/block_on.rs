@@ -31,7 +31,7 @@ use crate::{
     panic::default_panic_hook,
     park::{Alarm, Driver, Parker},
     scheduler::Scheduler,
-    sync::{
+    shim::{
         Arc, AtomicBool,
         Ordering::{AcqRel, Release},
     },

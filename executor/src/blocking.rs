@@ -22,11 +22,11 @@ use std::{
 
 use crate::{
     header::{Header, Outcome},
-    join::{Join, JoinError, JoinHandle},
+    join::{Abort, Join, JoinError, JoinHandle},
     meta::TaskMeta,
     panic::PanicHook,
     state::OnStart,
-    sync::{lock, thread, Arc, Condvar, Mutex},
+    shim::{lock, thread, Arc, Condvar, Mutex},
 };
 
 /// The pool's limit unless `Builder::max_blocking_threads` says otherwise (tokio's).
@@ -100,6 +100,19 @@ where
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         self.header.join.poll(cx)
     }
+    fn meta(&self) -> &TaskMeta {
+        &self.header.meta
+    }
+    fn detach(&self) {
+        self.header.join.detach(&self.header.meta, &self.hook);
+    }
+}
+
+impl<F, T> Abort for BlockingTask<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     fn abort(self: Arc<Self>) {
         // Queued: marked, and the thread that picks it up cancels it instead of running
         // it. Running: nothing to do — a closure cannot be interrupted.
@@ -107,12 +120,6 @@ where
     }
     fn is_finished(&self) -> bool {
         self.header.join.is_ready()
-    }
-    fn meta(&self) -> &TaskMeta {
-        &self.header.meta
-    }
-    fn detach(&self) {
-        self.header.join.detach(&self.header.meta, &self.hook);
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 
-use crate::{handle::Handle, sync::thread_local};
+use crate::{handle::Handle, shim::thread_local};
 
 /// The role of the current thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

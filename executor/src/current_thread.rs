@@ -31,7 +31,7 @@ use crate::{
     local::{self, LocalSet, ReadyList},
     park::{Alarm, Parker},
     scheduler::Scheduler,
-    sync::{Arc, AtomicBool, Ordering::SeqCst},
+    shim::{Arc, AtomicBool, Ordering::SeqCst},
     worker::Worker,
 };
 

@@ -8,7 +8,7 @@
 
 use std::{fmt, future::Future, panic::Location};
 
-use crate::{join::JoinHandle, meta::TaskMeta, metrics::Metrics, scheduler::Scheduler, sync::Arc};
+use crate::{join::JoinHandle, meta::TaskMeta, metrics::Metrics, scheduler::Scheduler, shim::Arc};
 
 /// A reference to a runtime that can spawn tasks from any thread.
 ///

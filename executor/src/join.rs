@@ -33,7 +33,7 @@ use crate::{
     panic::{
         call_catching, drop_catching, panic_message, report_and_drop, report_unobserved, PanicHook,
     },
-    sync::{lock, Arc, Mutex},
+    shim::{lock, Arc, Mutex},
 };
 
 /// Where a task's output waits for its `JoinHandle`.
@@ -153,17 +153,22 @@ fn discard<T>(output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
 
 /// What a `JoinHandle` needs from its task, whatever the future's type and wherever
 /// (worker pool or one thread's local set) the task lives.
-pub(crate) trait Join<T>: Send + Sync {
+pub(crate) trait Join<T>: Abort {
     /// The slot's `poll`.
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
-    /// Request cancellation; schedules the task if that is what it takes to drop it.
-    fn abort(self: Arc<Self>);
-    /// The slot's `is_ready`.
-    fn is_finished(&self) -> bool;
     /// The slot's `detach`, with the task's identity and hook.
     fn detach(&self);
     /// Who the task is: what a task awaiting this handle waits for.
     fn meta(&self) -> &TaskMeta;
+}
+
+/// What a task offers whoever may stop it without reading its output: the part of
+/// [`Join`] that does not name the output type, so an [`AbortHandle`] needs no `T`.
+pub(crate) trait Abort: Send + Sync {
+    /// Request cancellation; schedules the task if that is what it takes to drop it.
+    fn abort(self: Arc<Self>);
+    /// The slot's `is_ready`.
+    fn is_finished(&self) -> bool;
 }
 
 /// An owned permission to await a spawned task's output.
@@ -231,6 +236,85 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn detach(self) {
         drop(self)
+    }
+
+    /// A handle that can abort the task but not await it; any number can exist, and
+    /// they outlive this handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// let stop = handle.abort_handle();
+    /// stop.abort();
+    /// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            task: self.task.clone(),
+        }
+    }
+}
+
+/// Aborts a task without owning its [`JoinHandle`]: what [`JoinSet::spawn`] returns,
+/// and what [`JoinHandle::abort_handle`] makes.
+///
+/// [`JoinSet::spawn`]: crate::JoinSet::spawn
+///
+/// # Examples
+///
+/// ```
+/// let rt = turtles_executor::Runtime::new().unwrap();
+/// let handle = rt.spawn(std::future::pending::<()>());
+/// let abort = handle.abort_handle();
+/// assert!(!abort.is_finished());
+/// abort.abort();
+/// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+/// assert!(abort.is_finished());
+/// ```
+#[derive(Clone)]
+pub struct AbortHandle {
+    task: Arc<dyn Abort>,
+}
+
+impl AbortHandle {
+    /// Asks the task to stop, as [`JoinHandle::abort`]: does nothing once it finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// let handle = rt.spawn(async { 1 });
+    /// let abort = handle.abort_handle();
+    /// assert_eq!(rt.block_on(handle).unwrap(), 1);
+    /// abort.abort(); // too late: nothing happens
+    /// ```
+    pub fn abort(&self) {
+        self.task.clone().abort();
+    }
+
+    /// Whether the task has finished (completed, panicked or been cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// let handle = rt.spawn(async {});
+    /// let abort = handle.abort_handle();
+    /// rt.block_on(handle).unwrap();
+    /// assert!(abort.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 

@@ -52,7 +52,7 @@
 //!
 //! | file | idea |
 //! |---|---|
-//! | `sync.rs` | every sync primitive, swapped for loom's under `--cfg loom`; the injector queue |
+//! | `shim.rs` | every sync primitive, swapped for loom's under `--cfg loom`; the injector queue |
 //! | `state.rs` | the task state machine: one atomic word, one winner per race |
 //! | `meta.rs` | who a task is: id, name, the line that spawned it |
 //! | `awaiting.rs` | where a task waits: the user's line of its last `Pending` |
@@ -76,8 +76,10 @@
 //! | `block_on.rs` | run one future on this thread |
 //! | `current_thread.rs` | the current-thread runtime: the thread inside `block_on` is its only worker |
 //! | `spawn.rs` | [`spawn`], [`spawn_local`], [`TaskBuilder`] |
+//! | `join_set.rs` | [`JoinSet`]: many tasks, joined in the order they finish |
 //! | `yield_now.rs` | wake yourself, return `Pending` once |
 //! | `future/` | combinators that run futures side by side in one task: `join!`, `try_join!`, `join_all`, `select`, `race`, `poll_fn` (runtime-agnostic) |
+//! | `sync/` | async channels, locks and signals: state plus parked wakers (runtime-agnostic); its own table inside |
 //! | `runtime.rs` | [`Runtime`] and its [`Builder`]: threads, hooks, shutdown |
 //!
 //! [`Waker`]: std::task::Waker
@@ -85,7 +87,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
-mod sync;
+mod shim;
 mod state;
 mod meta;
 mod awaiting;
@@ -109,15 +111,18 @@ mod local;
 mod block_on;
 mod current_thread;
 mod spawn;
+mod join_set;
 mod yield_now;
 pub mod future;
+pub mod sync;
 mod runtime;
 
 pub use awaiting::record_awaiting;
 pub use block_on::{block_on, block_on_with};
 pub use context::CurrentHandle;
 pub use handle::Handle;
-pub use join::{JoinError, JoinHandle};
+pub use join::{AbortHandle, JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub use metrics::Metrics;
 pub use panic::PanicReport;
 pub use park::Driver;

@@ -38,12 +38,12 @@ use slab::Slab;
 use crate::{
     awaiting,
     header::{Header, Outcome},
-    join::{Join, JoinError, JoinHandle},
+    join::{Abort, Join, JoinError, JoinHandle},
     meta::TaskMeta,
     panic::PanicHook,
     park::Alarm,
     state::{AfterPending, OnStart, OnWake, State},
-    sync::{lock, thread_local, Arc, Mutex},
+    shim::{lock, thread_local, Arc, Mutex},
 };
 
 thread_local! {
@@ -146,6 +146,15 @@ impl<T: Send + 'static> Join<T> for LocalHeader<T> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         self.header.join.poll(cx)
     }
+    fn meta(&self) -> &TaskMeta {
+        &self.header.meta
+    }
+    fn detach(&self) {
+        self.header.join.detach(&self.header.meta, &self.hook);
+    }
+}
+
+impl<T: Send + 'static> Abort for LocalHeader<T> {
     fn abort(self: Arc<Self>) {
         if self.header.state.abort() == OnWake::Schedule {
             let ready = self.ready.clone();
@@ -154,12 +163,6 @@ impl<T: Send + 'static> Join<T> for LocalHeader<T> {
     }
     fn is_finished(&self) -> bool {
         self.header.join.is_ready()
-    }
-    fn meta(&self) -> &TaskMeta {
-        &self.header.meta
-    }
-    fn detach(&self) {
-        self.header.join.detach(&self.header.meta, &self.hook);
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::{fmt, panic::Location, sync::atomic::Ordering::Relaxed};
 
-use crate::sync::{Arc, Counter};
+use crate::shim::{Arc, Counter};
 
 /// Identity of one task; cheap to clone into an error or a report.
 #[derive(Clone, Debug)]
@@ -19,7 +19,7 @@ pub(crate) struct TaskMeta {
 impl TaskMeta {
     pub(crate) fn new(name: Option<Arc<str>>, location: &'static Location<'static>) -> Self {
         // Ids only need to be unique, not ordered with anything: a plain counter (std
-        // even under loom, see `sync.rs`).
+        // even under loom, see `shim.rs`).
         static NEXT_ID: Counter = Counter::new(1);
         TaskMeta {
             id: NEXT_ID.fetch_add(1, Relaxed),

@@ -10,7 +10,7 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::sync::Counter;
+use crate::shim::Counter;
 
 /// One set of counters: one per worker, plus one for everything else.
 ///

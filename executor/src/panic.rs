@@ -10,7 +10,7 @@
 
 use std::{any::Any, fmt, panic::Location};
 
-use crate::{meta::TaskMeta, sync::Arc};
+use crate::{meta::TaskMeta, shim::Arc};
 
 /// A hook that receives reports of panics nobody can observe.
 pub(crate) type PanicHook = Arc<dyn Fn(&PanicReport) + Send + Sync>;

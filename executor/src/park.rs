@@ -23,7 +23,7 @@
 
 use std::time::Duration;
 
-use crate::sync::{lock, Arc, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
+use crate::shim::{lock, Arc, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 
 /// What an idle executor thread blocks in when it may wait for I/O and timers too.
 ///

@@ -8,7 +8,7 @@
 
 use slab::Slab;
 
-use crate::sync::{lock, Arc, Mutex};
+use crate::shim::{lock, Arc, Mutex};
 use crate::task::Runnable;
 
 /// Shards, so that workers spawning and completing tasks at once rarely meet on the

@@ -33,7 +33,7 @@ use std::{
 };
 
 use crate::{
-    sync::{channel::Injector, lock, thread_local, Arc, Mutex},
+    shim::{channel::Injector, lock, thread_local, Arc, Mutex},
     task::Runnable,
 };
 

@@ -21,7 +21,7 @@ use crate::{
     panic::{default_panic_hook, PanicHook, PanicReport},
     park::Driver,
     scheduler::Scheduler,
-    sync::{thread, Arc},
+    shim::{thread, Arc},
     watchdog::{self, default_stall_hook, StallHook, StallReport, DEFAULT_STALL_THRESHOLD},
     worker,
 };

@@ -30,7 +30,7 @@ use crate::{
     registry::Registry,
     run_queue::{self, Inbox, Pushed, RunQueue},
     sleepers::Sleepers,
-    sync::{
+    shim::{
         channel::Injector,
         lock, Arc, AtomicBool, AtomicUsize, Counter, Mutex,
         Ordering::{AcqRel, Acquire, Release, SeqCst},

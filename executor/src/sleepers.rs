@@ -11,7 +11,7 @@
 //! one of them sees the other, so a task can never sit in the injector while every
 //! worker sleeps.
 
-use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering::SeqCst};
+use crate::shim::{fence, lock, AtomicUsize, Mutex, Ordering::SeqCst};
 
 #[derive(Debug)]
 pub(crate) struct Sleepers {

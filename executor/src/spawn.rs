@@ -8,7 +8,7 @@
 
 use std::{future::Future, panic::Location};
 
-use crate::{handle::Handle, join::JoinHandle, local, meta::TaskMeta, sync::Arc};
+use crate::{handle::Handle, join::JoinHandle, local, meta::TaskMeta, shim::Arc};
 
 /// Spawns a `Send` task onto the current runtime; it runs on any worker thread.
 ///

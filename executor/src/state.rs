@@ -30,7 +30,7 @@
 //! * only the thread that moved it SCHEDULED -> RUNNING polls it, so one poll at a time;
 //! * a wake during a poll is recorded as NOTIFIED and turned into exactly one more poll.
 
-use crate::sync::{
+use crate::shim::{
     AtomicUsize,
     Ordering::{AcqRel, Acquire},
 };

@@ -34,11 +34,11 @@ use futures_task::{waker_ref, ArcWake};
 use crate::{
     awaiting::{self, Awaiting},
     header::{Header, Outcome},
-    join::{Join, JoinError},
+    join::{Abort, Join, JoinError},
     meta::TaskMeta,
     panic::PanicHook,
     state::{AfterPending, OnStart, OnWake},
-    sync::{lock, Arc, LeakTracker, Mutex},
+    shim::{lock, Arc, LeakTracker, Mutex},
 };
 
 /// What a task needs from whoever runs it.
@@ -232,16 +232,6 @@ where
         self.header.join.poll(cx)
     }
 
-    fn abort(self: Arc<Self>) {
-        if self.header.state.abort() == OnWake::Schedule {
-            self.scheduler.schedule(self.clone());
-        }
-    }
-
-    fn is_finished(&self) -> bool {
-        self.header.join.is_ready()
-    }
-
     fn meta(&self) -> &TaskMeta {
         &self.header.meta
     }
@@ -250,5 +240,21 @@ where
         self.header
             .join
             .detach(&self.header.meta, self.scheduler.panic_hook());
+    }
+}
+
+impl<F, S> Abort for Task<F, S>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    fn abort(self: Arc<Self>) {
+        if self.header.state.abort() == OnWake::Schedule {
+            self.scheduler.schedule(self.clone());
+        }
+    }
+    fn is_finished(&self) -> bool {
+        self.header.join.is_ready()
     }
 }

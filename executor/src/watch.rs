@@ -11,7 +11,7 @@
 //! running. A poll pays three plain stores to a cache line only its worker writes, and
 //! no clock read; the phase doubles as the runtime's poll counter.
 //!
-//! Everything here is std's even under loom (see `sync.rs`): it is a diagnostic that
+//! Everything here is std's even under loom (see `shim.rs`): it is a diagnostic that
 //! orders nothing the runtime relies on. The worst a race can do is make the watchdog
 //! name the next task, or look one round late.
 
@@ -23,7 +23,7 @@ use std::sync::{
     Condvar, Mutex,
 };
 
-use crate::sync::Arc;
+use crate::shim::Arc;
 use crate::task::Runnable;
 
 /// One worker's current poll (its watch), on a cache line of its own (128 bytes: two
@@ -157,7 +157,7 @@ impl Watches {
         self.stalled.store(stalled, SeqCst);
     }
 
-    /// The bell's lock (std's, not `sync::lock`'s loom-swapped one; poisoning ignored as
+    /// The bell's lock (std's, not `shim::lock`'s loom-swapped one; poisoning ignored as
     /// there).
     fn lock_bell(&self) -> std::sync::MutexGuard<'_, Bell> {
         self.bell

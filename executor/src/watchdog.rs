@@ -32,7 +32,7 @@ use crate::{
     meta::TaskMeta,
     panic::{call_catching, drop_catching, panic_message},
     scheduler::Scheduler,
-    sync::Arc,
+    shim::Arc,
     watch::{address, Sighting, Woke},
 };
 

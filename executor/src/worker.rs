@@ -19,7 +19,7 @@ use crate::{
     metrics::bump_owned,
     run_queue::RunQueue,
     scheduler::{Scheduler, PATROL},
-    sync::{Arc, Ordering::SeqCst},
+    shim::{Arc, Ordering::SeqCst},
     task::{AfterRun, Runnable},
     watch::PollWatch,
 };

@@ -2,7 +2,7 @@
 //!
 //! Lesson: a test runs one interleaving of threads, the one the OS happened to pick.
 //! A loom model runs the *same* code under every interleaving (up to a preemption
-//! bound), with loom's mutexes, atomics and threads swapped in through the `sync`
+//! bound), with loom's mutexes, atomics and threads swapped in through the `shim`
 //! modules of the executor and the reactor. Each model below is named after the
 //! invariant of ARCHITECTURE.md it checks.
 //!

@@ -26,7 +26,7 @@
 //!
 //! | file | idea |
 //! |---|---|
-//! | `sync.rs` | the sync primitives loom checks, swapped for loom's under `--cfg loom` |
+//! | `shim.rs` | the sync primitives loom checks, swapped for loom's under `--cfg loom` |
 //! | `wake.rs` | waking a user's `Waker` without letting its panic take the reactor down |
 //! | `awaiting.rs` | telling whoever runs a task the user's line where it waits |
 //! | `readiness.rs` | one source's readiness and wakers; the lost-event race, solved |
@@ -43,7 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
-mod sync;
+mod shim;
 mod wake;
 mod awaiting;
 mod readiness;

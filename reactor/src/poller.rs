@@ -17,7 +17,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::sync::{lock, AtomicBool, Condvar, Mutex, MutexGuard, Ordering::SeqCst, TryLockError};
+use crate::shim::{lock, AtomicBool, Condvar, Mutex, MutexGuard, Ordering::SeqCst, TryLockError};
 
 /// The seat, guarding the poller's state `P` (mio's `Poll` and its event buffer).
 #[derive(Debug)]

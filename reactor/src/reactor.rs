@@ -39,7 +39,7 @@ use crate::{
     poller::{PollerSeat, Turn},
     readiness::{Readiness, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED},
     sources::Sources,
-    sync::{lock, Arc, Mutex},
+    shim::{lock, Arc, Mutex},
     timers::Timers,
 };
 

@@ -18,7 +18,7 @@
 use std::task::{Context, Poll, Waker};
 
 use crate::{
-    sync::{
+    shim::{
         lock, AtomicUsize, Mutex,
         Ordering::{AcqRel, Acquire},
     },

@@ -17,7 +17,7 @@ use mio::{event::Source, Token};
 use crate::{
     reactor::Reactor,
     readiness::{Direction, Readiness},
-    sync::Arc,
+    shim::Arc,
 };
 
 /// A mio source registered with the global reactor for both directions.

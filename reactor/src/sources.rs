@@ -13,7 +13,7 @@
 use mio::Token;
 use slab::Slab;
 
-use crate::{readiness::Readiness, sync::Arc};
+use crate::{readiness::Readiness, shim::Arc};
 
 const KEY_BITS: u32 = 32;
 const KEY_MASK: usize = (1 << KEY_BITS) - 1;

@@ -16,7 +16,7 @@
 use std::{collections::BTreeMap, task::Waker, time::Instant};
 
 use crate::{
-    sync::{lock, Mutex},
+    shim::{lock, Mutex},
     wake::wake_contained,
 };
 

@@ -26,7 +26,7 @@ pub(crate) use std::sync::Arc;
 pub(crate) use std::{
     sync::{
         atomic::{fence, AtomicBool, AtomicUsize, Ordering},
-        Condvar, Mutex, MutexGuard,
+        Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
     },
     thread, thread_local,
 };
@@ -35,7 +35,7 @@ pub(crate) use std::{
 pub(crate) use loom::{
     sync::{
         atomic::{fence, AtomicBool, AtomicUsize, Ordering},
-        Condvar, Mutex, MutexGuard,
+        Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
     },
     thread, thread_local,
 };
@@ -52,6 +52,18 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Read-locks an `RwLock`, ignoring poisoning (`sync::watch` keeps its value in one; a
+/// closure passed to `send_modify` that panics poisons it, and the value it left is
+/// what the channel holds, as in tokio).
+pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Write-locks an `RwLock`, ignoring poisoning (see [`read`]).
+pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A marker that makes loom's leak checker see leaked tasks (see the module docs).
