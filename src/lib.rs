@@ -44,6 +44,7 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod driver;
+pub mod io;
 mod runtime;
 
 pub use runtime::{block_on, Builder, Runtime};

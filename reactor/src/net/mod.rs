@@ -1,18 +1,23 @@
-//! Networking: TCP and UDP sockets whose waits hold no thread.
+//! Networking: TCP, UDP and Unix sockets whose waits hold no thread.
 //!
 //! Lesson: every socket here is a non-blocking mio socket plus a `Registration` with
 //! the reactor (`registration.rs`). `read` tries the system
 //! call; on `WouldBlock` it leaves its waker and returns `Pending`, and the task is
 //! only polled again once the kernel reports the socket readable.
 
+mod byte_stream;
+mod split;
 mod tcp_listener;
 mod tcp_stream;
 mod udp;
+mod unix;
 
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, Split, WriteHalf};
 pub use std::net::{Shutdown, SocketAddr};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
 
 use std::{io, net::ToSocketAddrs};
 

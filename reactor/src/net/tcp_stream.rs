@@ -6,19 +6,22 @@
 use std::{
     fmt,
     future::Future,
-    io::{self, Read, Write},
+    io,
     net::{Shutdown, SocketAddr, ToSocketAddrs},
     panic::Location,
-    pin::Pin,
-    task::{Context, Poll},
 };
 
-use crate::{awaiting::poll_fn_at, readiness::Direction, registration::Registration};
+use super::{
+    byte_stream::{stream_traits, ByteStream},
+    split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf},
+};
+use crate::{awaiting::poll_fn_at, readiness::Direction};
 
 /// A TCP connection.
 ///
 /// Reads take `&mut self`: one reader and one writer at a time, as with any socket
-/// that remembers a single waker per direction.
+/// that remembers a single waker per direction. To read in one task and write in
+/// another, [`split`](Self::split) or [`into_split`](Self::into_split) it.
 ///
 /// # Examples
 ///
@@ -40,13 +43,13 @@ use crate::{awaiting::poll_fn_at, readiness::Direction, registration::Registrati
 /// .unwrap();
 /// ```
 pub struct TcpStream {
-    io: Registration<mio::net::TcpStream>,
+    io: ByteStream<mio::net::TcpStream>,
 }
 
 impl TcpStream {
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: Registration::new(stream)?,
+            io: ByteStream::new(stream)?,
         })
     }
 
@@ -94,6 +97,7 @@ impl TcpStream {
         poll_fn_at(at, |cx| {
             stream
                 .io
+                .registration()
                 .poll_io(cx, Direction::Write, |s| match s.take_error()? {
                     Some(error) => Err(error),
                     None => match s.peer_addr() {
@@ -143,15 +147,7 @@ impl TcpStream {
         &'a mut self,
         buf: &'a mut [u8],
     ) -> impl Future<Output = io::Result<usize>> + 'a {
-        self.read_at(buf, Location::caller())
-    }
-
-    fn read_at<'a>(
-        &'a mut self,
-        buf: &'a mut [u8],
-        at: &'static Location<'static>,
-    ) -> impl Future<Output = io::Result<usize>> + 'a {
-        poll_fn_at(at, move |cx| self.poll_read_priv(cx, buf))
+        self.io.read_at(buf, Location::caller())
     }
 
     /// Reads exactly `buf.len()` bytes.
@@ -182,18 +178,9 @@ impl TcpStream {
     #[track_caller]
     pub fn read_exact<'a>(
         &'a mut self,
-        mut buf: &'a mut [u8],
+        buf: &'a mut [u8],
     ) -> impl Future<Output = io::Result<()>> + 'a {
-        let at = Location::caller();
-        async move {
-            while !buf.is_empty() {
-                match self.read_at(buf, at).await? {
-                    0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                    n => buf = &mut buf[n..],
-                }
-            }
-            Ok(())
-        }
+        self.io.read_exact_at(buf, Location::caller())
     }
 
     /// Writes some bytes; returns how many.
@@ -218,15 +205,7 @@ impl TcpStream {
     /// ```
     #[track_caller]
     pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        self.write_at(buf, Location::caller())
-    }
-
-    fn write_at<'a>(
-        &'a mut self,
-        buf: &'a [u8],
-        at: &'static Location<'static>,
-    ) -> impl Future<Output = io::Result<usize>> + 'a {
-        poll_fn_at(at, move |cx| self.poll_write_priv(cx, buf))
+        self.io.write_at(buf, Location::caller())
     }
 
     /// Writes all of `buf`.
@@ -254,18 +233,9 @@ impl TcpStream {
     #[track_caller]
     pub fn write_all<'a>(
         &'a mut self,
-        mut buf: &'a [u8],
+        buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + 'a {
-        let at = Location::caller();
-        async move {
-            while !buf.is_empty() {
-                match self.write_at(buf, at).await? {
-                    0 => return Err(io::ErrorKind::WriteZero.into()),
-                    n => buf = &buf[n..],
-                }
-            }
-            Ok(())
-        }
+        self.io.write_all_at(buf, Location::caller())
     }
 
     /// Does nothing and succeeds: TCP keeps no buffer in user space.
@@ -306,6 +276,62 @@ impl TcpStream {
     /// ```
     pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.io().shutdown(how)
+    }
+
+    /// Borrows the stream as a read half and a write half, to read and write at once
+    /// from one task (under `join!`, say). See [`into_split`](Self::into_split) for
+    /// two tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_util::{AsyncReadExt, AsyncWriteExt};
+    /// # use turtles_reactor::net::{TcpListener, TcpStream};
+    /// # turtles_reactor::drive(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (mut server, _) = listener.accept().await?;
+    /// server.write_all(b"hi").await?;
+    /// let (mut read, mut write) = client.split();
+    /// let mut buf = [0; 2];
+    /// read.read_exact(&mut buf).await?;
+    /// write.write_all(&buf).await?;
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        ReadHalf::pair(self)
+    }
+
+    /// Splits the stream into owned halves that can move into two tasks: one reads
+    /// while the other writes. Dropping the write half shuts the write direction
+    /// down; [`OwnedReadHalf::reunite`] puts the stream back together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_util::{AsyncReadExt, AsyncWriteExt};
+    /// # use turtles_reactor::net::{TcpListener, TcpStream};
+    /// # turtles_reactor::drive(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (mut server, _) = listener.accept().await?;
+    /// let (mut read, mut write) = client.into_split();
+    /// let writer = std::thread::spawn(move || {
+    ///     turtles_reactor::drive(async move { write.write_all(b"from another thread").await })
+    /// });
+    /// let mut got = [0; 19];
+    /// server.read_exact(&mut got).await?;
+    /// writer.join().unwrap()?;
+    /// server.write_all(b"ok").await?;
+    /// let mut ok = [0; 2];
+    /// read.read_exact(&mut ok).await?;
+    /// assert_eq!(&ok, b"ok");
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        OwnedReadHalf::pair(self)
     }
 
     /// The remote address.
@@ -394,74 +420,9 @@ impl TcpStream {
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.io().nodelay()
     }
-
-    // A transfer shorter than the buffer drained (or filled) the kernel's buffer: see
-    // `Registration::poll_transfer`. Zero bytes is end-of-file (or an empty buffer), not
-    // "drained": the next read must see it again.
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        self.io.poll_transfer(
-            cx,
-            Direction::Read,
-            |mut s| s.read(buf),
-            |&n| 0 < n && n < len,
-        )
-    }
-
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        self.io.poll_transfer(
-            cx,
-            Direction::Write,
-            |mut s| s.write(buf),
-            |&n| 0 < n && n < len,
-        )
-    }
 }
 
-impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    /// One `writev` for several buffers (an HTTP head and its body, say), where the
-    /// default would write only the first non-empty one per call.
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let len: usize = bufs.iter().map(|buf| buf.len()).sum();
-        self.io.poll_transfer(
-            cx,
-            Direction::Write,
-            |mut s| s.write_vectored(bufs),
-            |&n| 0 < n && n < len,
-        )
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.io.io().shutdown(Shutdown::Write))
-    }
-}
+stream_traits!(TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
