@@ -48,6 +48,7 @@ pub mod io;
 mod runtime;
 
 pub use runtime::{block_on, Builder, Runtime};
+pub use turtles_macros::{main, test};
 pub use turtles_executor::{
     future, join, spawn, spawn_blocking, spawn_local, try_join, Handle, JoinError, JoinHandle,
     Metrics, PanicReport, StallReport,

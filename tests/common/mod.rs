@@ -157,3 +157,5 @@ pub fn lower_fd_limit(n: u32) {
         .expect("prlimit (util-linux) runs");
     assert!(status.success(), "prlimit could not lower the limit");
 }
+
+pub mod probe;

@@ -373,7 +373,10 @@ impl<'a> Future for Acquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let semaphore = this.semaphore;
-        let granted = Poll::Ready(Ok(SemaphorePermit::new(semaphore, this.needed)));
+        // A closure, not a value: a permit made and not returned would give its
+        // permits back when dropped.
+        let needed = this.needed;
+        let granted = || Poll::Ready(Ok(SemaphorePermit::new(semaphore, needed)));
         let Some(ticket) = this.ticket else {
             // First poll: the fast path takes the permits without touching a waker.
             let mut state = lock(&semaphore.state);
@@ -381,7 +384,7 @@ impl<'a> Future for Acquire<'a> {
                 return Poll::Ready(Err(AcquireError(())));
             }
             if state.try_take(this.needed) {
-                return granted;
+                return granted();
             }
             drop(state);
             let waker = cx.waker().clone(); // user code: outside the lock (line.rs)
@@ -393,7 +396,7 @@ impl<'a> Future for Acquire<'a> {
             if state.try_take(this.needed) {
                 drop(state);
                 drop(waker);
-                return granted;
+                return granted();
             }
             this.ticket = Some(state.line.join(Waiter {
                 needed: this.needed,
@@ -409,7 +412,7 @@ impl<'a> Future for Acquire<'a> {
             None => {
                 drop(state);
                 this.ticket = None;
-                granted
+                granted()
             }
             Some(_) if closed => {
                 let left = state.line.leave(ticket);
