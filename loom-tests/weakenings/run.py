@@ -9,7 +9,7 @@ whether it failed as it must, and the first line of loom's report.
 """
 import os, subprocess, sys
 
-E, R = "executor/src/", "reactor/src/"
+E, R, S = "executor/src/", "reactor/src/", "executor/src/sync/"
 WEAKENINGS = [
     ("cas-to-store-in-wake", "executor", "invariant_1_two_concurrent_wakes_schedule_an_idle_task_once",
      "wake() reads the state, then stores SCHEDULED (no compare-and-swap)",
@@ -79,6 +79,43 @@ WEAKENINGS = [
      "fire_due() looks at the first entry, unlocks, then removes it expecting it still there",
      [(R + "timers.rs", "                due.push(entry.remove());",
        "                let key = *entry.key();\n                drop(inner);\n                due.push(lock(&self.inner).entries.remove(&key).expect(\"the entry we just saw\"));\n                inner = lock(&self.inner);")]),
+    ("try-take-ignores-count", "sync", "invariant_7_a_permit_is_held_by_one_task_at_a_time",
+     "an acquire with nobody in line takes a permit whether or not one is left",
+     [(S + "semaphore.rs", "let fits = self.line.is_empty() && self.permits >= needed;", "let fits = self.line.is_empty();"),
+      (S + "semaphore.rs", "            self.permits -= needed;\n", "            self.permits = self.permits.wrapping_sub(needed);\n")]),
+    ("cancelled-acquire-keeps-permit", "sync", "invariant_7_a_cancelled_acquire_passes_its_permit_on",
+     "an acquire dropped after it was served keeps its permits",
+     [(S + "semaphore.rs", "            state.permits += self.needed;\n", "")]),
+    ("guard-releases-first", "sync", "invariant_7_the_mutex_value_is_home_for_the_next_holder",
+     "a MutexGuard gives the permit back before it puts the value back",
+     [(S + "mutex.rs", "        *lock(&self.mutex.value) = self.value.take();\n        self.mutex.semaphore.release(1);",
+       "        let value = self.value.take();\n        self.mutex.semaphore.release(1);\n        *lock(&self.mutex.value) = value;")]),
+    ("reader-releases-before-its-clone", "sync", "invariant_7_a_writer_never_meets_a_reader",
+     "a read guard gives its permit back before it drops its clone of the value",
+     [(S + "rwlock.rs", "        drop(self.value.take());\n        self.lock.semaphore.release(1);",
+       "        let value = self.value.take();\n        self.lock.semaphore.release(1);\n        drop(value);")]),
+    ("notify-without-permit", "sync", "invariant_7_notify_one_racing_the_waiter_is_not_lost",
+     "notify_one with nobody in line stores no permit",
+     [(S + "notify.rs", "                self.permit = true;\n", "")]),
+    ("chosen-dropped-silently", "sync", "invariant_7_a_chosen_waiter_dropped_unseen_passes_the_notification_on",
+     "a waiter chosen by notify_one and dropped unseen does not pass the notification on",
+     [(S + "notify.rs", "let next = if left.is_none() && state.chosen.remove(&ticket) {", "let next = if false {")]),
+    ("oneshot-sender-leaves-silently", "sync", "invariant_7_a_oneshot_receiver_learns_of_a_sender_dropped_unsent",
+     "a oneshot sender dropped unsent does not wake the receiver",
+     [(S + "oneshot.rs", "        // taken already and this is `None`.)\n        let receiver = slot.receiver.take();",
+       "        // taken already and this is `None`.)\n        let receiver: Option<Waker> = None;")]),
+    ("recv-keeps-room", "sync", "invariant_7_bounded_mpsc_senders_get_room_back_from_the_receiver",
+     "a receive does not give the message's room back to the senders",
+     [(S + "mpsc.rs", "room.add_permits(1); // a sender waiting for room goes on", "let _ = room;")]),
+    ("last-sender-leaves-silently", "sync", "invariant_7_a_broadcast_receiver_accounts_for_every_message_then_closes",
+     "the last broadcast sender leaving does not wake waiting receivers",
+     [(S + "broadcast.rs", "if ring.senders == 0 {", "if false {")]),
+    ("watch-send-wakes-nobody", "sync", "invariant_7_a_watch_send_wakes_the_waiting_receiver",
+     "a watch send moves the version but wakes nobody",
+     [(S + "watch.rs", "            state.version += 1;\n            state.line.drain().collect()", "            state.version += 1;\n            Vec::new()")]),
+    ("leader-wakes-nobody", "sync", "invariant_7_a_barrier_round_releases_everyone_with_one_leader",
+     "the last arrival releases the round without waking those in line",
+     [(S + "barrier.rs", "let everyone: Vec<Waker> = state.line.drain().collect();", "let everyone: Vec<Waker> = Vec::new();")]),
 ]
 
 def run(name, suite, model, what, edits):
