@@ -79,7 +79,7 @@ pub mod task {
     };
 }
 pub use turtles_executor::sync;
-pub use turtles_reactor::{net, time, ReactorMetrics};
+pub use turtles_reactor::{net, signal, time, ReactorMetrics};
 
 /// Counters of the process-wide reactor: pending timers, registered sockets, turns.
 ///

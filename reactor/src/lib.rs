@@ -36,8 +36,9 @@
 //! | `poller.rs` | the poller's seat: one thread polls, the others stand by and take over |
 //! | `reactor.rs` | the mio `Poll`, who polls it, and the event → waker dispatch |
 //! | `registration.rs` | a socket attached to the reactor; the try / `WouldBlock` / wait loop |
-//! | `net/` | `TcpListener`, `TcpStream`, `UdpSocket` |
+//! | `net/` | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream`, split halves |
 //! | `time/` | `sleep`, `timeout`, `interval` |
+//! | `signal.rs` | `ctrl_c`: a signal handler's self-pipe, watched like a socket |
 //! | `drive.rs` | the smallest event loop: one future, this thread, the reactor |
 
 #![forbid(unsafe_code)]
@@ -55,6 +56,7 @@ mod reactor;
 mod registration;
 pub mod net;
 pub mod time;
+pub mod signal;
 mod drive;
 
 pub use awaiting::{awaiting_hook, set_awaiting_hook, AwaitingHook};
