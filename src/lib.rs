@@ -43,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+pub mod compat;
 mod driver;
 pub mod io;
 mod runtime;
