@@ -78,104 +78,94 @@ fn echo_with_a_thousand_concurrent_connections_on_two_workers() {
     });
 }
 
-#[test]
-fn connecting_where_nobody_listens_is_connection_refused() {
-    turtles::block_on(async {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let err = TcpStream::connect(addr).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
-    });
+#[turtles::test]
+async fn connecting_where_nobody_listens_is_connection_refused() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let err = TcpStream::connect(addr).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
 }
 
-#[test]
-fn binding_a_port_in_use_is_addr_in_use() {
-    turtles::block_on(async {
-        let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let err = TcpListener::bind(first.local_addr().unwrap())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
-        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let err = UdpSocket::bind(udp.local_addr().unwrap())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
-    });
+#[turtles::test]
+async fn binding_a_port_in_use_is_addr_in_use() {
+    let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = TcpListener::bind(first.local_addr().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let err = UdpSocket::bind(udp.local_addr().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
 }
 
-#[test]
-fn a_peer_that_closes_with_unread_data_resets_the_connection() {
-    turtles::block_on(async {
-        // The server side is a plain blocking std socket, so the test can wait for the
-        // data to arrive (peek) as an event, not with a sleep.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().unwrap();
-        client.write_all(b"you will never read this").await.unwrap();
-        server.peek(&mut [0; 1]).unwrap(); // the bytes are in the server's receive buffer
-                                           // Closing a socket with unread data makes the kernel answer with RST, not FIN.
-        drop(server);
-        let mut buf = [0; 16];
-        let err = client.read(&mut buf).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
-        let err = client.write_all(b"more").await.unwrap_err();
-        assert!(
-            matches!(
-                err.kind(),
-                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
-            ),
-            "{err}"
-        );
-    });
+#[turtles::test]
+async fn a_peer_that_closes_with_unread_data_resets_the_connection() {
+    // The server side is a plain blocking std socket, so the test can wait for the
+    // data to arrive (peek) as an event, not with a sleep.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().unwrap();
+    client.write_all(b"you will never read this").await.unwrap();
+    server.peek(&mut [0; 1]).unwrap(); // the bytes are in the server's receive buffer
+                                       // Closing a socket with unread data makes the kernel answer with RST, not FIN.
+    drop(server);
+    let mut buf = [0; 16];
+    let err = client.read(&mut buf).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    let err = client.write_all(b"more").await.unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        ),
+        "{err}"
+    );
 }
 
-#[test]
-fn read_exact_reports_an_early_eof() {
-    turtles::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, peer) = listener.accept().await.unwrap();
-        assert_eq!(peer, client.local_addr().unwrap());
-        assert_eq!(client.peer_addr().unwrap(), listener.local_addr().unwrap());
-        server.write_all(b"abc").await.unwrap();
-        server.shutdown(Shutdown::Both).await.unwrap();
-        let mut buf = [0; 8];
-        let err = client.read_exact(&mut buf).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
-    });
+#[turtles::test]
+async fn read_exact_reports_an_early_eof() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (mut server, peer) = listener.accept().await.unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    assert_eq!(client.peer_addr().unwrap(), listener.local_addr().unwrap());
+    server.write_all(b"abc").await.unwrap();
+    server.shutdown(Shutdown::Both).await.unwrap();
+    let mut buf = [0; 8];
+    let err = client.read_exact(&mut buf).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
 }
 
-#[test]
-fn udp_round_trip_unconnected_and_connected() {
-    turtles::block_on(async {
-        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
-        let echo = turtles::spawn(async move {
-            let mut buf = [0; 64];
-            let (n, from) = b.recv_from(&mut buf).await.unwrap();
-            b.send_to(&buf[..n], from).await.unwrap();
-        });
-        a.send_to(b"marco", b_addr).await.unwrap();
+#[turtles::test]
+async fn udp_round_trip_unconnected_and_connected() {
+    let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    let echo = turtles::spawn(async move {
         let mut buf = [0; 64];
-        let (n, from) = a.recv_from(&mut buf).await.unwrap();
-        assert_eq!((&buf[..n], from), (&b"marco"[..], b_addr));
-        echo.await.unwrap();
-
-        let c = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        c.connect(a_addr).await.unwrap();
-        a.connect(c.local_addr().unwrap()).await.unwrap();
-        c.send(b"polo").await.unwrap();
-        let n = a.recv(&mut buf).await.unwrap();
-        assert_eq!(&buf[..n], b"polo");
+        let (n, from) = b.recv_from(&mut buf).await.unwrap();
+        b.send_to(&buf[..n], from).await.unwrap();
     });
+    a.send_to(b"marco", b_addr).await.unwrap();
+    let mut buf = [0; 64];
+    let (n, from) = a.recv_from(&mut buf).await.unwrap();
+    assert_eq!((&buf[..n], from), (&b"marco"[..], b_addr));
+    echo.await.unwrap();
+
+    let c = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    c.connect(a_addr).await.unwrap();
+    a.connect(c.local_addr().unwrap()).await.unwrap();
+    c.send(b"polo").await.unwrap();
+    let n = a.recv(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"polo");
 }
 
 /// A connected client, and a spawned server task that accepts it and returns all it
@@ -194,30 +184,26 @@ async fn client_and_reading_server() -> (TcpStream, turtles::JoinHandle<String>)
     (TcpStream::connect(addr).await.unwrap(), server)
 }
 
-#[test]
-fn tcp_stream_works_with_futures_io_helpers() {
-    turtles::block_on(async {
-        let (mut client, server) = client_and_reading_server().await;
-        AsyncWriteExt::write_all(&mut client, b"line one\nline two\n")
-            .await
-            .unwrap();
-        AsyncWriteExt::close(&mut client).await.unwrap();
-        assert_eq!(server.await.unwrap(), "line one\nline two\n");
-    });
+#[turtles::test]
+async fn tcp_stream_works_with_futures_io_helpers() {
+    let (mut client, server) = client_and_reading_server().await;
+    AsyncWriteExt::write_all(&mut client, b"line one\nline two\n")
+        .await
+        .unwrap();
+    AsyncWriteExt::close(&mut client).await.unwrap();
+    assert_eq!(server.await.unwrap(), "line one\nline two\n");
 }
 
-#[test]
-fn a_vectored_write_sends_every_buffer_in_one_call() {
-    turtles::block_on(async {
-        let (mut client, server) = client_and_reading_server().await;
-        let (head, body) = (b"HTTP/1.1 200 OK\r\n\r\n", b"hello world");
-        let bufs = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
-        let written = AsyncWriteExt::write_vectored(&mut client, &bufs)
-            .await
-            .unwrap();
-        // Without `poll_write_vectored` the default writes the first buffer only.
-        assert_eq!(written, head.len() + body.len(), "one writev, both buffers");
-        AsyncWriteExt::close(&mut client).await.unwrap();
-        assert_eq!(server.await.unwrap(), "HTTP/1.1 200 OK\r\n\r\nhello world");
-    });
+#[turtles::test]
+async fn a_vectored_write_sends_every_buffer_in_one_call() {
+    let (mut client, server) = client_and_reading_server().await;
+    let (head, body) = (b"HTTP/1.1 200 OK\r\n\r\n", b"hello world");
+    let bufs = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
+    let written = AsyncWriteExt::write_vectored(&mut client, &bufs)
+        .await
+        .unwrap();
+    // Without `poll_write_vectored` the default writes the first buffer only.
+    assert_eq!(written, head.len() + body.len(), "one writev, both buffers");
+    AsyncWriteExt::close(&mut client).await.unwrap();
+    assert_eq!(server.await.unwrap(), "HTTP/1.1 200 OK\r\n\r\nhello world");
 }

@@ -43,61 +43,55 @@ fn timers_fire_in_deadline_order_and_never_early() {
     assert_eq!(order, sorted);
 }
 
-#[test]
-fn join_of_three_sleeps_takes_one_sleep_not_three() {
-    turtles::block_on(async {
-        let start = Instant::now();
-        let a = turtles::spawn(sleep(Duration::from_millis(100)));
-        let b = turtles::spawn(sleep(Duration::from_millis(100)));
-        let c = turtles::spawn(sleep(Duration::from_millis(100)));
-        a.await.unwrap();
-        b.await.unwrap();
-        c.await.unwrap();
-        let took = start.elapsed();
-        assert!(took >= Duration::from_millis(100), "{took:?}");
-        assert!(
-            took < Duration::from_millis(250),
-            "ran one after the other: {took:?}"
-        );
-    });
+#[turtles::test]
+async fn join_of_three_sleeps_takes_one_sleep_not_three() {
+    let start = Instant::now();
+    let a = turtles::spawn(sleep(Duration::from_millis(100)));
+    let b = turtles::spawn(sleep(Duration::from_millis(100)));
+    let c = turtles::spawn(sleep(Duration::from_millis(100)));
+    a.await.unwrap();
+    b.await.unwrap();
+    c.await.unwrap();
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(100), "{took:?}");
+    assert!(
+        took < Duration::from_millis(250),
+        "ran one after the other: {took:?}"
+    );
 }
 
-#[test]
-fn timeout_both_ways() {
-    turtles::block_on(async {
-        assert_eq!(timeout(Duration::from_secs(10), async { 7 }).await, Ok(7));
-        let start = Instant::now();
-        let late = timeout(Duration::from_millis(30), sleep(Duration::from_secs(3600))).await;
-        assert!(late.is_err());
-        assert!(start.elapsed() >= Duration::from_millis(30));
-        let quick = timeout(Duration::from_secs(3600), sleep(Duration::from_millis(10))).await;
-        assert_eq!(quick, Ok(()));
-    });
+#[turtles::test]
+async fn timeout_both_ways() {
+    assert_eq!(timeout(Duration::from_secs(10), async { 7 }).await, Ok(7));
+    let start = Instant::now();
+    let late = timeout(Duration::from_millis(30), sleep(Duration::from_secs(3600))).await;
+    assert!(late.is_err());
+    assert!(start.elapsed() >= Duration::from_millis(30));
+    let quick = timeout(Duration::from_secs(3600), sleep(Duration::from_millis(10))).await;
+    assert_eq!(quick, Ok(()));
 }
 
-#[test]
-fn interval_ticks_on_schedule() {
-    turtles::block_on(async {
-        let start = Instant::now();
-        let mut every = interval(Duration::from_millis(20));
-        let first = every.tick().await;
-        assert!(
-            first.duration_since(start) < Duration::from_millis(20),
-            "the first tick is immediate"
+#[turtles::test]
+async fn interval_ticks_on_schedule() {
+    let start = Instant::now();
+    let mut every = interval(Duration::from_millis(20));
+    let first = every.tick().await;
+    assert!(
+        first.duration_since(start) < Duration::from_millis(20),
+        "the first tick is immediate"
+    );
+    let mut ticks = vec![first];
+    for _ in 0..4 {
+        ticks.push(every.tick().await);
+    }
+    for pair in ticks.windows(2) {
+        assert_eq!(
+            pair[1] - pair[0],
+            Duration::from_millis(20),
+            "scheduled a period apart"
         );
-        let mut ticks = vec![first];
-        for _ in 0..4 {
-            ticks.push(every.tick().await);
-        }
-        for pair in ticks.windows(2) {
-            assert_eq!(
-                pair[1] - pair[0],
-                Duration::from_millis(20),
-                "scheduled a period apart"
-            );
-        }
-        assert!(start.elapsed() >= Duration::from_millis(80));
-    });
+    }
+    assert!(start.elapsed() >= Duration::from_millis(80));
 }
 
 #[test]
@@ -107,20 +101,18 @@ fn interval_of_zero_is_refused_with_the_fix() {
     assert!(msg.contains("non-zero") && msg.contains("Fix:"), "{msg}");
 }
 
-#[test]
-fn extreme_deadlines_neither_panic_nor_overflow() {
-    turtles::block_on(async {
-        // In the past: ready at once.
-        sleep_until(Instant::now() - Duration::from_secs(1)).await;
-        sleep(Duration::ZERO).await;
-        // Duration::MAX: pending, never ready, and a timeout around it still works.
-        assert!(timeout(Duration::from_millis(10), sleep(Duration::MAX))
-            .await
-            .is_err());
-        assert_eq!(timeout(Duration::MAX, async { 1 }).await, Ok(1));
-        let never = sleep(Duration::MAX);
-        assert!(!never.is_elapsed());
-    });
+#[turtles::test]
+async fn extreme_deadlines_neither_panic_nor_overflow() {
+    // In the past: ready at once.
+    sleep_until(Instant::now() - Duration::from_secs(1)).await;
+    sleep(Duration::ZERO).await;
+    // Duration::MAX: pending, never ready, and a timeout around it still works.
+    assert!(timeout(Duration::from_millis(10), sleep(Duration::MAX))
+        .await
+        .is_err());
+    assert_eq!(timeout(Duration::MAX, async { 1 }).await, Ok(1));
+    let never = sleep(Duration::MAX);
+    assert!(!never.is_elapsed());
 }
 
 #[test]
