@@ -21,14 +21,7 @@
 //! lines they missed. That is broadcast's promise: the fast are never held up by the
 //! slow.
 
-use std::{
-    collections::HashMap,
-    io,
-    net::SocketAddr,
-    pin::pin,
-    sync::Arc,
-    time::Instant,
-};
+use std::{collections::HashMap, io, net::SocketAddr, pin::pin, sync::Arc, time::Instant};
 
 use turtles::{
     future::{select, Either},
@@ -113,14 +106,18 @@ async fn connection(
 ) -> io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut incoming = lines.subscribe(); // before the welcome: nothing sent after it is missed
-    write.write_all(format!("welcome {id} ({peer})\n").as_bytes()).await?;
+    write
+        .write_all(format!("welcome {id} ({peer})\n").as_bytes())
+        .await?;
     let forward = turtles::spawn(async move {
         loop {
             match incoming.recv().await {
                 Ok(line) if line.0 == id => {} // our own line
                 Ok(line) => write.write_all(line.1.as_bytes()).await?,
                 Err(broadcast::RecvError::Lagged(n)) => {
-                    write.write_all(format!("(missed {n} lines)\n").as_bytes()).await?
+                    write
+                        .write_all(format!("(missed {n} lines)\n").as_bytes())
+                        .await?
                 }
                 Err(broadcast::RecvError::Closed) => return io::Result::Ok(()),
             }
@@ -161,7 +158,11 @@ async fn check(clients: usize) -> io::Result<()> {
             }
         }
         let total: usize = counts.values().sum();
-        assert_eq!(total, (clients - 1) * LINES, "client {me} got lines nobody sent");
+        assert_eq!(
+            total,
+            (clients - 1) * LINES,
+            "client {me} got lines nobody sent"
+        );
     }
     println!(
         "{clients} clients × {LINES} lines: every line reached every other client \

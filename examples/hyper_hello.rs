@@ -32,8 +32,12 @@ const CONNECTIONS: usize = 50;
 const REQUESTS_PER_CONNECTION: usize = 200;
 const GREETING: &str = "Hello, world!";
 
-async fn hello(_request: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(Response::new(Full::new(Bytes::from_static(GREETING.as_bytes()))))
+async fn hello(
+    _request: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(
+        GREETING.as_bytes(),
+    ))))
 }
 
 #[turtles::main(worker_threads = 2)]
@@ -73,8 +77,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 hyper::client::conn::http1::handshake(HyperIo::new(stream)).await?;
             let driver = turtles::spawn(connection);
             for _ in 0..REQUESTS_PER_CONNECTION {
-                let request = Request::get(format!("http://{addr}/"))
-                    .body(Full::new(Bytes::new()))?;
+                let request =
+                    Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
                 sender.ready().await?; // the previous exchange is over
                 let response = sender.send_request(request).await?;
                 assert_eq!(response.status(), StatusCode::OK);
@@ -105,6 +109,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         elapsed.as_secs_f64() * 1e3
     );
     assert_eq!(checked, CONNECTIONS * REQUESTS_PER_CONNECTION);
-    assert_eq!(errors, 0, "a client closing its connection is a clean close");
+    assert_eq!(
+        errors, 0,
+        "a client closing its connection is a clean close"
+    );
     Ok(())
 }

@@ -42,8 +42,8 @@
 
 pub use futures_util::io::{
     copy, copy_buf, empty, repeat, sink, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt,
-    AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Cursor, Empty,
-    Lines, Repeat, Sink,
+    AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Cursor, Empty, Lines,
+    Repeat, Sink,
 };
 /// `lines()` returns a [`Stream`] of lines; [`StreamExt::next`] takes the next one
 /// (tokio's `Lines` has `next_line()` instead).

@@ -49,11 +49,11 @@ pub mod io;
 mod runtime;
 
 pub use runtime::{block_on, Builder, Runtime};
-pub use turtles_macros::{main, test};
 pub use turtles_executor::{
     future, join, spawn, spawn_blocking, spawn_local, try_join, Handle, JoinError, JoinHandle,
     Metrics, PanicReport, StallReport,
 };
+pub use turtles_macros::{main, test};
 
 /// Tasks: spawning, naming, joining, yielding.
 ///
@@ -75,8 +75,8 @@ pub use turtles_executor::{
 /// ```
 pub mod task {
     pub use turtles_executor::{
-        spawn, spawn_blocking, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle,
-        JoinSet, TaskBuilder as Builder, YieldNow,
+        spawn, spawn_blocking, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle, JoinSet,
+        TaskBuilder as Builder, YieldNow,
     };
 }
 pub use turtles_executor::sync;

@@ -17,7 +17,9 @@ use turtles::{
 /// A connected TCP pair on 127.0.0.1.
 async fn tcp_pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
     let (server, _) = listener.accept().await.unwrap();
     (client, server)
 }
@@ -43,7 +45,10 @@ async fn owned_halves_read_and_write_from_two_tasks_at_once() {
         server.read_exact(&mut got).await.unwrap();
         got.iter().all(|&b| b == 9)
     });
-    assert!(reader.await.unwrap(), "the client's read half got the server's bytes");
+    assert!(
+        reader.await.unwrap(),
+        "the client's read half got the server's bytes"
+    );
     assert!(echo.await.unwrap(), "the server got the write half's bytes");
     drop(writer.await.unwrap());
 }
@@ -51,7 +56,10 @@ async fn owned_halves_read_and_write_from_two_tasks_at_once() {
 #[turtles::test]
 async fn borrowed_halves_work_under_join() {
     let (mut client, mut server) = tcp_pair().await;
-    let (mut read, mut write) = server.split();
+    // Spelled out: with turtles::io::AsyncReadExt in scope, `server.split()` would be
+    // futures' consuming `split` (a trait method taking `self` wins over an inherent
+    // one taking `&mut self`).
+    let (mut read, mut write) = TcpStream::split(&mut server);
     let (sent, echoed) = turtles::join!(
         async {
             client.write_all(b"ping").await.unwrap();

@@ -38,7 +38,10 @@ fn a_oneshot_receiver_learns_when_the_sender_is_dropped_unsent() {
     assert!(poll_with(rx.as_mut(), &probe).is_pending());
     drop(tx);
     assert_eq!(probe.wakes(), 1, "woken, not left waiting forever");
-    assert!(matches!(poll_with(rx.as_mut(), &probe), Poll::Ready(Err(_))));
+    assert!(matches!(
+        poll_with(rx.as_mut(), &probe),
+        Poll::Ready(Err(_))
+    ));
 }
 
 #[test]
@@ -54,7 +57,11 @@ fn a_value_sent_to_a_dropped_receiver_comes_back_or_is_dropped_once() {
     let (tx, rx) = oneshot::channel();
     assert!(tx.send(Counted(drops.clone())).is_ok());
     drop(rx); // sent, never received
-    assert_eq!(drops.load(SeqCst), 2, "dropped exactly once with the receiver");
+    assert_eq!(
+        drops.load(SeqCst),
+        2,
+        "dropped exactly once with the receiver"
+    );
 }
 
 #[turtles::test]
@@ -82,7 +89,11 @@ fn a_full_channel_makes_senders_wait_and_serves_them_in_order() {
     assert!(poll_with(s1.as_mut(), &p1).is_pending(), "full");
     assert!(poll_with(s2.as_mut(), &p2).is_pending());
     assert_eq!(rx.try_recv(), Ok(0));
-    assert_eq!((p1.wakes(), p2.wakes()), (1, 0), "room goes to the first sender");
+    assert_eq!(
+        (p1.wakes(), p2.wakes()),
+        (1, 0),
+        "room goes to the first sender"
+    );
     assert!(poll_with(s1.as_mut(), &p1).is_ready());
     assert!(poll_with(s2.as_mut(), &p2).is_pending());
     assert_eq!(rx.try_recv(), Ok(1));
@@ -128,7 +139,11 @@ fn dropping_the_receiver_drops_each_queued_message_once() {
     drop(rx);
     assert_eq!(drops.load(SeqCst), 3);
     assert!(tx.send(Counted(drops.clone())).is_err());
-    assert_eq!(drops.load(SeqCst), 4, "the refused message, handed back and dropped");
+    assert_eq!(
+        drops.load(SeqCst),
+        4,
+        "the refused message, handed back and dropped"
+    );
 }
 
 #[turtles::test(worker_threads = 4)]
@@ -179,7 +194,11 @@ async fn a_slow_receiver_is_told_exactly_how_many_it_missed() {
     }
     assert_eq!(rx.recv().await, Err(broadcast::RecvError::Lagged(6)));
     for expected in 6..10 {
-        assert_eq!(rx.recv().await, Ok(expected), "then the four kept, in order");
+        assert_eq!(
+            rx.recv().await,
+            Ok(expected),
+            "then the four kept, in order"
+        );
     }
     assert_eq!(rx.try_recv(), Err(broadcast::TryRecvError::Empty));
 }

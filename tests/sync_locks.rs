@@ -6,8 +6,8 @@
 mod common;
 
 use std::{
-    panic::{self, AssertUnwindSafe},
     future::Future,
+    panic::{self, AssertUnwindSafe},
     pin::pin,
     sync::{
         atomic::{AtomicUsize, Ordering::SeqCst},
@@ -86,8 +86,15 @@ fn a_big_waiter_leaving_the_front_lets_the_line_move() {
         assert!(poll_with(two.as_mut(), &Probe::new()).is_pending());
         assert!(poll_with(one.as_mut(), &small).is_pending());
     }
-    assert_eq!(small.wakes(), 1, "the free permit goes to the one now in front");
-    assert!(matches!(poll_with(one.as_mut(), &small), Poll::Ready(Ok(_))));
+    assert_eq!(
+        small.wakes(),
+        1,
+        "the free permit goes to the one now in front"
+    );
+    assert!(matches!(
+        poll_with(one.as_mut(), &small),
+        Poll::Ready(Ok(_))
+    ));
 }
 
 #[test]
@@ -98,7 +105,10 @@ fn closing_fails_every_waiter_and_every_later_acquire() {
     assert!(poll_with(waiting.as_mut(), &probe).is_pending());
     s.close();
     assert_eq!(probe.wakes(), 1);
-    assert!(matches!(poll_with(waiting.as_mut(), &probe), Poll::Ready(Err(_))));
+    assert!(matches!(
+        poll_with(waiting.as_mut(), &probe),
+        Poll::Ready(Err(_))
+    ));
     assert!(turtles::block_on(s.acquire()).is_err());
     assert_eq!(s.try_acquire().unwrap_err(), TryAcquireError::Closed);
 }
@@ -116,8 +126,15 @@ fn a_panicking_waker_does_not_stop_the_others_from_being_woken() {
         .is_pending());
     assert!(poll_with(second.as_mut(), &fine).is_pending());
     let released = panic::catch_unwind(AssertUnwindSafe(|| s.add_permits(2)));
-    assert!(released.is_err(), "the waker's panic reaches the caller whose code ran it");
-    assert_eq!(fine.wakes(), 1, "but the second waiter was woken all the same");
+    assert!(
+        released.is_err(),
+        "the waker's panic reaches the caller whose code ran it"
+    );
+    assert_eq!(
+        fine.wakes(),
+        1,
+        "but the second waiter was woken all the same"
+    );
     assert_eq!(s.available_permits(), 0, "both were served");
 }
 
@@ -228,7 +245,10 @@ fn readers_share_and_a_writer_in_line_holds_back_later_readers() {
     let (writer, late_reader) = (Probe::new(), Probe::new());
     let mut w = pin!(lock.write());
     let mut r3 = pin!(lock.read());
-    assert!(poll_with(w.as_mut(), &writer).is_pending(), "readers hold it");
+    assert!(
+        poll_with(w.as_mut(), &writer).is_pending(),
+        "readers hold it"
+    );
     assert!(
         poll_with(r3.as_mut(), &late_reader).is_pending(),
         "a reader behind a waiting writer waits too: writers are not starved"

@@ -74,7 +74,10 @@ fn notify_waiters_reaches_everyone_who_asked_before_and_stores_nothing() {
         "created before the call: notified too"
     );
     let mut after = pin!(notify.notified());
-    assert!(poll_with(after.as_mut(), &Probe::new()).is_pending(), "no permit left");
+    assert!(
+        poll_with(after.as_mut(), &Probe::new()).is_pending(),
+        "no permit left"
+    );
 }
 
 #[turtles::test(worker_threads = 4)]

@@ -25,8 +25,8 @@ use crate::{
     join::{Abort, Join, JoinError, JoinHandle},
     meta::TaskMeta,
     panic::PanicHook,
-    state::OnStart,
     shim::{lock, thread, Arc, Condvar, Mutex},
+    state::OnStart,
 };
 
 /// The pool's limit unless `Builder::max_blocking_threads` says otherwise (tokio's).

@@ -268,10 +268,7 @@ impl<T> JoinSet<T> {
     /// let got = rt.block_on(std::future::poll_fn(|cx| set.poll_join_next(cx)));
     /// assert_eq!(got.unwrap().unwrap(), 1);
     /// ```
-    pub fn poll_join_next(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<T, JoinError>>> {
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
         if self.members.is_empty() {
             return Poll::Ready(None);
         }

@@ -42,8 +42,8 @@ use crate::{
     meta::TaskMeta,
     panic::PanicHook,
     park::Alarm,
-    state::{AfterPending, OnStart, OnWake, State},
     shim::{lock, thread_local, Arc, Mutex},
+    state::{AfterPending, OnStart, OnWake, State},
 };
 
 thread_local! {

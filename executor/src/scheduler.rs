@@ -29,12 +29,12 @@ use crate::{
     park::{Driver, Parker},
     registry::Registry,
     run_queue::{self, Inbox, Pushed, RunQueue},
-    sleepers::Sleepers,
     shim::{
         channel::Injector,
         lock, Arc, AtomicBool, AtomicUsize, Counter, Mutex,
         Ordering::{AcqRel, Acquire, Release, SeqCst},
     },
+    sleepers::Sleepers,
     task::{Runnable, Schedule, Task},
     watch::Watches,
 };

@@ -37,8 +37,8 @@ use crate::{
     join::{Abort, Join, JoinError},
     meta::TaskMeta,
     panic::PanicHook,
-    state::{AfterPending, OnStart, OnWake},
     shim::{lock, Arc, LeakTracker, Mutex},
+    state::{AfterPending, OnStart, OnWake},
 };
 
 /// What a task needs from whoever runs it.

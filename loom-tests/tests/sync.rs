@@ -24,7 +24,9 @@ use loom::{
     },
     thread,
 };
-use turtles_executor::sync::{broadcast, mpsc, oneshot, watch, Barrier, Mutex, Notify, RwLock, Semaphore};
+use turtles_executor::sync::{
+    broadcast, mpsc, oneshot, watch, Barrier, Mutex, Notify, RwLock, Semaphore,
+};
 use turtles_loom_tests::helpers::check;
 
 /// Polls `future` once with a waker that does nothing (the future is then in line).

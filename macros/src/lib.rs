@@ -170,10 +170,7 @@ fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> Result<TokenStrea
         if !params.stream().is_empty() {
             return Err(Error::new(
                 params.span(),
-                format!(
-                    "a function under {} takes no parameters",
-                    kind.attribute()
-                ),
+                format!("a function under {} takes no parameters", kind.attribute()),
             ));
         }
     }

@@ -38,8 +38,8 @@ use crate::{
     backup::Backup,
     poller::{PollerSeat, Turn},
     readiness::{Readiness, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED},
-    sources::Sources,
     shim::{lock, Arc, Mutex},
+    sources::Sources,
     timers::Timers,
 };
 

@@ -12,12 +12,7 @@
 //! process) for the rest of the process's life: after it, Ctrl-C only wakes whoever
 //! awaits `ctrl_c()`. A program that wants to stop on Ctrl-C must await it.
 
-use std::{
-    future::Future,
-    io,
-    panic::Location,
-    sync::Mutex,
-};
+use std::{future::Future, io, panic::Location, sync::Mutex};
 
 use mio::{event::Source, Interest, Registry, Token};
 use signal_hook::consts::SIGINT;
@@ -48,12 +43,16 @@ use crate::{awaiting::poll_fn_at, readiness::Direction, registration::Registrati
 #[track_caller]
 pub fn ctrl_c() -> impl Future<Output = io::Result<()>> {
     let at = Location::caller();
-    let listening = Signals::new([SIGINT]).and_then(|signals| Registration::new(Pipe(Mutex::new(signals))));
+    let listening =
+        Signals::new([SIGINT]).and_then(|signals| Registration::new(Pipe(Mutex::new(signals))));
     async move {
         let pipe = listening?;
         poll_fn_at(at, |cx| {
             pipe.poll_io(cx, Direction::Read, |pipe| {
-                let mut signals = pipe.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut signals = pipe
+                    .0
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 // Reading drains the pipe; an empty read means the readiness was stale.
                 if signals.pending().any(|signal| signal == SIGINT) {
                     Ok(())
@@ -72,11 +71,21 @@ pub fn ctrl_c() -> impl Future<Output = io::Result<()>> {
 struct Pipe(Mutex<Signals>);
 
 impl Source for Pipe {
-    fn register(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
         self.signals().register(registry, token, interests)
     }
 
-    fn reregister(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
         self.signals().reregister(registry, token, interests)
     }
 
@@ -87,6 +96,8 @@ impl Source for Pipe {
 
 impl Pipe {
     fn signals(&mut self) -> &mut Signals {
-        self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -362,7 +362,10 @@ impl<T: Clone> Future for Recv<'_, T> {
         let mut ring = lock(&this.receiver.shared);
         // In line or not, a send or the last sender leaving empties the line: a stale
         // ticket is simply gone. Leave it (if still there) before looking.
-        let stale = this.ticket.take().and_then(|ticket| ring.line.leave(ticket));
+        let stale = this
+            .ticket
+            .take()
+            .and_then(|ticket| ring.line.leave(ticket));
         let look = ring.look(&mut this.receiver.next);
         let result = match look {
             Look::Message(message) => Ok(message),

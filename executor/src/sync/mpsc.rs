@@ -350,7 +350,8 @@ impl<T> Clone for UnboundedSender<T> {
 
 impl<T> fmt::Debug for UnboundedSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::UnboundedSender").finish_non_exhaustive()
+        f.debug_struct("mpsc::UnboundedSender")
+            .finish_non_exhaustive()
     }
 }
 

@@ -223,16 +223,12 @@ impl Semaphore {
     /// std::thread::spawn(move || drop(permit)).join().unwrap();
     /// assert_eq!(s.available_permits(), 1);
     /// ```
-    pub fn acquire_owned(
-        self: Arc<Self>,
-    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
-        async move {
-            self.acquire().await?.forget();
-            Ok(OwnedSemaphorePermit {
-                semaphore: self,
-                permits: 1,
-            })
-        }
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire().await?.forget();
+        Ok(OwnedSemaphorePermit {
+            semaphore: self,
+            permits: 1,
+        })
     }
 
     /// Takes one permit if one is free and nobody waits ahead.

@@ -378,7 +378,10 @@ impl<T> Future for Changed<'_, T> {
         let waker = cx.waker().clone(); // user code: outside the lock (line.rs)
         let mut state = lock(&this.receiver.shared.state);
         // A send empties the line, so a ticket may be stale: leave before looking.
-        let stale = this.ticket.take().and_then(|ticket| state.line.leave(ticket));
+        let stale = this
+            .ticket
+            .take()
+            .and_then(|ticket| state.line.leave(ticket));
         let outcome = if state.version != this.receiver.seen {
             this.receiver.seen = state.version;
             Poll::Ready(Ok(()))

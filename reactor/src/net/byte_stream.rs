@@ -73,7 +73,11 @@ impl<S: Connection> ByteStream<S> {
     // A transfer shorter than the buffer drained (or filled) the kernel's buffer: see
     // `Registration::poll_transfer`. Zero bytes is end-of-file (or an empty buffer), not
     // "drained": the next read must see it again.
-    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let len = buf.len();
         self.io.poll_transfer(
             cx,

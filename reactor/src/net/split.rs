@@ -102,7 +102,7 @@ macro_rules! write_half {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
 ///     let (mut server, _) = listener.accept().await?;
-///     let (mut read, mut write) = server.split();
+///     let (mut read, mut write) = TcpStream::split(&mut server); // not futures' split(self)
 ///     client.write_all(b"ping").await?;
 ///     let mut buf = [0; 4];
 ///     read.read_exact(&mut buf).await?;
@@ -127,7 +127,7 @@ pub struct ReadHalf<'a, S = TcpStream> {
 /// # turtles_reactor::drive(async {
 /// # let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let mut stream = TcpStream::connect(listener.local_addr()?).await?;
-/// let (_read, mut write) = stream.split();
+/// let (_read, mut write) = TcpStream::split(&mut stream); // not futures' split(self)
 /// write.write_all(b"hello").await?;
 /// # std::io::Result::Ok(())
 /// # }).unwrap();

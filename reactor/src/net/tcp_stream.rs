@@ -231,10 +231,7 @@ impl TcpStream {
     /// # .unwrap();
     /// ```
     #[track_caller]
-    pub fn write_all<'a>(
-        &'a mut self,
-        buf: &'a [u8],
-    ) -> impl Future<Output = io::Result<()>> + 'a {
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
         self.io.write_all_at(buf, Location::caller())
     }
 
@@ -282,6 +279,11 @@ impl TcpStream {
     /// from one task (under `join!`, say). See [`into_split`](Self::into_split) for
     /// two tasks.
     ///
+    /// With futures' `AsyncReadExt` in scope (as `turtles::io::AsyncReadExt`),
+    /// `stream.split()` means that trait's `split(self)`, which takes the stream by
+    /// value: Rust prefers a trait method taking `self` to an inherent one taking
+    /// `&mut self`. Write `TcpStream::split(&mut stream)` then, as below.
+    ///
     /// # Examples
     ///
     /// ```
@@ -292,7 +294,7 @@ impl TcpStream {
     /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
     /// let (mut server, _) = listener.accept().await?;
     /// server.write_all(b"hi").await?;
-    /// let (mut read, mut write) = client.split();
+    /// let (mut read, mut write) = TcpStream::split(&mut client);
     /// let mut buf = [0; 2];
     /// read.read_exact(&mut buf).await?;
     /// write.write_all(&buf).await?;

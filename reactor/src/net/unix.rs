@@ -206,13 +206,12 @@ impl UnixStream {
             let stream = started?;
             // Like TCP's: writable once the connection is made, one way or the other.
             poll_fn_at(at, |cx| {
-                stream
-                    .io
-                    .registration()
-                    .poll_io(cx, Direction::Write, |s| match s.take_error()? {
+                stream.io.registration().poll_io(cx, Direction::Write, |s| {
+                    match s.take_error()? {
                         Some(error) => Err(error),
                         None => Ok(()),
-                    })
+                    }
+                })
             })
             .await?;
             Ok(stream)
@@ -324,10 +323,7 @@ impl UnixStream {
     /// # }).unwrap();
     /// ```
     #[track_caller]
-    pub fn write_all<'a>(
-        &'a mut self,
-        buf: &'a [u8],
-    ) -> impl Future<Output = io::Result<()>> + 'a {
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
         self.io.write_all_at(buf, Location::caller())
     }
 
@@ -379,7 +375,8 @@ impl UnixStream {
     /// use futures_util::{AsyncReadExt, AsyncWriteExt};
     /// # turtles_reactor::drive(async {
     /// let (mut a, mut b) = turtles_reactor::net::UnixStream::pair()?;
-    /// let (mut read, mut write) = a.split();
+    /// use turtles_reactor::net::UnixStream;
+    /// let (mut read, mut write) = UnixStream::split(&mut a); // not futures' split(self)
     /// write.write_all(b"to b").await?;
     /// b.write_all(b"to a").await?;
     /// let mut buf = [0; 4];
