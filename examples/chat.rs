@@ -16,10 +16,11 @@
 //! Or serve people: `cargo run --release --example chat -- --serve 127.0.0.1:7000`,
 //! then `nc 127.0.0.1 7000` in two terminals; Ctrl-C stops the server.
 //!
-//! Try next: make the channel's capacity 4 and the clients slow (a `sleep` per line
-//! read): the slow receivers get `RecvError::Lagged(n)` and the check says how many
-//! lines they missed. That is broadcast's promise: the fast are never held up by the
-//! slow.
+//! Try next: give the channel a capacity of 4 (the `serve(listener, ...)` call in
+//! `check`). Fifty clients now send faster than the forwarding tasks drain the ring:
+//! those that fall behind get `RecvError::Lagged(n)`, tell their client "(missed n
+//! lines)", and the check lists who missed how many. That is broadcast's promise: the
+//! fast are never held up by the slow.
 
 use std::{collections::HashMap, io, net::SocketAddr, pin::pin, sync::Arc, time::Instant};
 
@@ -109,7 +110,11 @@ async fn connection(
     write
         .write_all(format!("welcome {id} ({peer})\n").as_bytes())
         .await?;
-    let forward = turtles::spawn(async move {
+    // The forwarding task lives in a set of this connection's own: however this
+    // function ends (the client left, a line that is not UTF-8), dropping the set
+    // aborts it, so it never outlives its connection.
+    let mut forwarding = JoinSet::new();
+    forwarding.spawn(async move {
         loop {
             match incoming.recv().await {
                 Ok(line) if line.0 == id => {} // our own line
@@ -125,10 +130,13 @@ async fn connection(
     });
     let mut from_client = BufReader::new(read).lines();
     while let Some(line) = from_client.next().await {
-        // No receiver left is impossible here: this connection subscribed.
+        // An error means no connection is listening any more: nobody to tell.
         let _ = lines.send(Arc::new((id, format!("{line}\n", line = line?))));
     }
-    forward.abort(); // the client left: stop writing to it
+    // The client left. If forwarding failed first (the client stopped reading), say so.
+    if let Some(Ok(Err(e))) = forwarding.try_join_next() {
+        eprintln!("server: writing to client {id} failed: {e}");
+    }
     Ok(())
 }
 
@@ -145,9 +153,13 @@ async fn check(clients: usize) -> io::Result<()> {
     for me in 0..clients {
         set.spawn(client(addr, me, clients, everyone_in.clone()));
     }
-    let mut deliveries = 0;
+    let (mut deliveries, mut lagged) = (0, Vec::new());
     while let Some(received) = set.join_next().await {
-        let (me, counts) = received.expect("a client panicked")?;
+        let (me, counts, missed) = received.expect("a client panicked")?;
+        if missed > 0 {
+            lagged.push((me, missed));
+            continue;
+        }
         for other in (0..clients).filter(|&c| c != me) {
             for n in 0..LINES {
                 let line = format!("client {other} line {n}");
@@ -164,11 +176,19 @@ async fn check(clients: usize) -> io::Result<()> {
             "client {me} got lines nobody sent"
         );
     }
-    println!(
-        "{clients} clients × {LINES} lines: every line reached every other client \
-         exactly once ({deliveries} deliveries) in {:.0} ms",
-        start.elapsed().as_secs_f64() * 1e3
-    );
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    if lagged.is_empty() {
+        println!(
+            "{clients} clients × {LINES} lines: every line reached every other client \
+             exactly once ({deliveries} deliveries) in {ms:.0} ms"
+        );
+    } else {
+        for (me, missed) in &lagged {
+            println!("client {me} lagged behind and missed {missed} lines");
+        }
+        let whole = clients - lagged.len();
+        println!("{whole} clients got every line exactly once, in {ms:.0} ms");
+    }
     println!("sending SIGINT to ourselves, as Ctrl-C would");
     signal_hook::low_level::raise(signal_hook::consts::SIGINT)?;
     server.await.expect("the server task panicked")
@@ -180,7 +200,7 @@ async fn client(
     me: usize,
     clients: usize,
     everyone_in: Arc<Barrier>,
-) -> io::Result<(usize, HashMap<String, usize>)> {
+) -> io::Result<(usize, HashMap<String, usize>, usize)> {
     let (read, mut write) = TcpStream::connect(addr).await?.into_split();
     let mut lines = BufReader::new(read).lines();
     let welcome = lines.next().await.transpose()?.unwrap_or_default();
@@ -188,20 +208,24 @@ async fn client(
     everyone_in.wait().await; // everybody subscribed: no line can be sent too early
     let expected = (clients - 1) * LINES;
     let reader = turtles::spawn(async move {
-        let mut counts = HashMap::new();
-        while counts.values().sum::<usize>() < expected {
-            match lines.next().await {
-                Some(line) => *counts.entry(line?).or_insert(0) += 1,
-                None => break, // the server went away: the check will say what is missing
+        let (mut counts, mut missed) = (HashMap::new(), 0);
+        while counts.values().sum::<usize>() + missed < expected {
+            let Some(line) = lines.next().await else {
+                break; // the server went away: the check will say what is missing
+            };
+            let line = line?;
+            match line.strip_prefix("(missed ").and_then(|n| n.strip_suffix(" lines)")) {
+                Some(n) => missed += n.parse::<usize>().unwrap_or(0),
+                None => *counts.entry(line).or_insert(0) += 1,
             }
         }
-        io::Result::Ok(counts)
+        io::Result::Ok((counts, missed))
     });
     for n in 0..LINES {
         write
             .write_all(format!("client {me} line {n}\n").as_bytes())
             .await?;
     }
-    let counts = reader.await.expect("a reader panicked")?;
-    Ok((me, counts))
+    let (counts, missed) = reader.await.expect("a reader panicked")?;
+    Ok((me, counts, missed))
 }

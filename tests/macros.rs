@@ -12,8 +12,19 @@ async fn worker_threads_sets_the_pool_size() {
     assert_eq!(turtles::Handle::current().metrics().workers(), 3);
 }
 
-#[turtles::test(flavor = "current_thread")]
-async fn current_thread_runs_tasks_on_the_test_thread() {
+#[turtles::test(flavor = "multi_thread")]
+async fn multi_thread_runs_one_worker_per_cpu() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(turtles::Handle::current().metrics().workers(), cpus);
+    let here = std::thread::current().id();
+    let there = turtles::spawn(async { std::thread::current().id() })
+        .await
+        .unwrap();
+    assert_ne!(here, there, "tasks run on the workers, not the test's thread");
+}
+
+#[turtles::test] // the default for tests, as in tokio
+async fn by_default_tasks_run_on_the_test_thread() {
     let here = std::thread::current().id();
     let there = turtles::spawn(async { std::thread::current().id() })
         .await

@@ -207,3 +207,30 @@ async fn a_vectored_write_sends_every_buffer_in_one_call() {
     AsyncWriteExt::close(&mut client).await.unwrap();
     assert_eq!(server.await.unwrap(), "HTTP/1.1 200 OK\r\n\r\nhello world");
 }
+
+#[turtles::test(worker_threads = 2)]
+async fn several_tasks_may_accept_on_one_listener() {
+    // Each waiting accept must be woken: a listener keeps every waiting task, not one.
+    let listener = std::sync::Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+    let addr = listener.local_addr().unwrap();
+    let acceptors: Vec<_> = (0..3)
+        .map(|_| {
+            let listener = listener.clone();
+            turtles::spawn(async move { listener.accept().await.map(|_| ()) })
+        })
+        .collect();
+    // Let all three reach their first Pending before anyone connects.
+    turtles::time::sleep(std::time::Duration::from_millis(50)).await;
+    let _clients: Vec<_> = turtles::future::join_all((0..3).map(|_| TcpStream::connect(addr)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    for acceptor in acceptors {
+        turtles::time::timeout(std::time::Duration::from_secs(20), acceptor)
+            .await
+            .expect("every waiting accept was woken")
+            .unwrap()
+            .unwrap();
+    }
+}

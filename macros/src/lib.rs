@@ -47,10 +47,15 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs an `async fn` test on a fresh turtles runtime; a panic in it fails the test.
 ///
-/// Takes the same options as [`main`](macro@main) (the default is a multi-threaded
-/// runtime with one worker per CPU).
+/// As in tokio, the default is the current-thread runtime: the test's thread runs
+/// every task, so a test is as deterministic as its code allows. `worker_threads = N`
+/// (or `flavor = "multi_thread"`, one worker per CPU) gives a multi-threaded runtime,
+/// for tests about many workers.
 ///
 /// # Examples
+///
+/// (Doc examples are not compiled as tests, so the `#[test]` functions below only
+/// show the syntax; `tests/macros.rs` runs the same ones.)
 ///
 /// ```
 /// # fn main() {}
@@ -59,7 +64,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     assert_eq!(turtles::spawn(async { 1 + 1 }).await.unwrap(), 2);
 /// }
 ///
-/// #[turtles::test(flavor = "current_thread")]
+/// #[turtles::test] // the current-thread runtime
 /// async fn on_one_thread() {
 ///     let here = std::thread::current().id();
 ///     let there = turtles::spawn(async { std::thread::current().id() }).await.unwrap();
@@ -88,6 +93,8 @@ impl Kind {
 
 /// What the options ask for.
 enum Flavor {
+    /// Nothing said: `main` gets a multi-threaded runtime, `test` a current-thread one.
+    Default,
     /// One worker per CPU, or this many.
     MultiThread(Option<u64>),
     CurrentThread,
@@ -123,6 +130,12 @@ impl Error {
 
 fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> Result<TokenStream, Error> {
     let flavor = parse_options(args, kind)?;
+    // tokio's defaults: a test runs on one thread, a program on every CPU.
+    let flavor = match flavor {
+        Flavor::Default if kind == Kind::Test => Flavor::CurrentThread,
+        Flavor::Default => Flavor::MultiThread(None),
+        chosen => chosen,
+    };
     let mut tokens: Vec<TokenTree> = item.into_iter().collect();
 
     // The body: the last token of a function is its `{ ... }` block.
@@ -176,6 +189,7 @@ fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> Result<TokenStrea
     }
 
     let builder = match flavor {
+        Flavor::Default => unreachable!("resolved above"),
         Flavor::MultiThread(None) => String::new(),
         Flavor::MultiThread(Some(n)) => format!(".worker_threads({n})"),
         Flavor::CurrentThread => ".current_thread()".to_owned(),
@@ -276,6 +290,8 @@ fn parse_options(args: TokenStream, kind: Kind) -> Result<Flavor, Error> {
              flavor",
         )),
         (Some(true), None) => Ok(Flavor::CurrentThread),
+        (None, None) => Ok(Flavor::Default),
+        // worker_threads alone means a multi-threaded runtime, for `test` too.
         (_, n) => Ok(Flavor::MultiThread(n.map(|(n, _)| n))),
     }
 }

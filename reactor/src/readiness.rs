@@ -12,7 +12,7 @@
 //!    before its read; if an event came in between, the tick differs and the clear
 //!    does nothing, so the next poll sees the new readiness.
 //! 2. A task stores its waker *then* re-checks readiness; the dispatcher sets readiness
-//!    *then* takes the waker. Both go through the waker's mutex, so one of the two
+//!    *then* takes the wakers. Both go through the waiting list's mutex, so one of the two
 //!    always sees the other.
 
 use std::task::{Context, Poll, Waker};
@@ -73,12 +73,21 @@ pub struct ReadyEvent {
     bits: usize,
 }
 
-/// One source's readiness word (`tick << 16 | bits`) and its two waiting tasks.
+/// One source's readiness word (`tick << 16 | bits`) and the tasks waiting on it, per
+/// direction.
+///
+/// Usually one task waits per direction (a stream's reader, its writer), but a
+/// listener's `accept(&self)` or a UDP socket's `recv_from(&self)` may be awaited by
+/// several tasks at once, so each direction keeps a list: an event wakes everyone in
+/// it. (With a single slot, the second task's waker replaced the first's, and the first
+/// slept through a connection waiting in the backlog: a hostile review's find.) A waker
+/// whose future was dropped stays until the next event in its direction and is then
+/// woken once for nothing.
 #[derive(Debug, Default)]
 pub struct Readiness {
     word: AtomicUsize,
-    reader: Mutex<Option<Waker>>,
-    writer: Mutex<Option<Waker>>,
+    readers: Mutex<Vec<Waker>>,
+    writers: Mutex<Vec<Waker>>,
 }
 
 impl Readiness {
@@ -102,15 +111,16 @@ impl Readiness {
                 Err(actual) => current = actual,
             }
         }
-        for (direction, slot) in [
-            (Direction::Read, &self.reader),
-            (Direction::Write, &self.writer),
+        for (direction, waiting) in [
+            (Direction::Read, &self.readers),
+            (Direction::Write, &self.writers),
         ] {
             if bits & direction.mask() != 0 {
-                let waker = lock(slot).take();
-                if let Some(waker) = waker {
-                    // Outside the lock, and contained: the other direction, and every
-                    // other source of this turn, are still woken.
+                let wakers = std::mem::take(&mut *lock(waiting));
+                for waker in wakers {
+                    // Outside the lock, and contained: the others in this direction,
+                    // the other direction, and every other source of this turn are
+                    // still woken.
                     wake_contained(waker, direction.waiter());
                 }
             }
@@ -122,16 +132,14 @@ impl Readiness {
         if let Some(event) = self.ready(direction) {
             return Poll::Ready(event);
         }
-        let replaced = {
-            let mut slot = lock(self.slot(direction));
-            match &*slot {
-                Some(waker) if waker.will_wake(cx.waker()) => None,
-                _ => slot.replace(cx.waker().clone()),
+        {
+            let mut waiting = lock(self.waiting(direction));
+            // A task polled again (a spurious wake, a `select!` that loops) is in the
+            // list already: `will_wake` keeps it there once.
+            if !waiting.iter().any(|waker| waker.will_wake(cx.waker())) {
+                waiting.push(cx.waker().clone());
             }
-        };
-        // A waker's `Drop` is user code: never under our lock. The old waker belonged to
-        // the task polling this socket, so a panic in it is that task's panic.
-        drop(replaced);
+        }
         // Rule 2: re-check after registering. An event that was set before our waker
         // was stored found no waker to wake; we must see it here instead.
         match self.ready(direction) {
@@ -172,10 +180,10 @@ impl Readiness {
         })
     }
 
-    fn slot(&self, direction: Direction) -> &Mutex<Option<Waker>> {
+    fn waiting(&self, direction: Direction) -> &Mutex<Vec<Waker>> {
         match direction {
-            Direction::Read => &self.reader,
-            Direction::Write => &self.writer,
+            Direction::Read => &self.readers,
+            Direction::Write => &self.writers,
         }
     }
 }

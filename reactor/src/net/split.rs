@@ -1,7 +1,7 @@
 //! Split streams: a read half and a write half, usable from two tasks at once.
 //!
-//! Lesson: a socket remembers one waker per *direction* (`readiness.rs`), so one task
-//! waiting to read and another waiting to write never overwrite each other's waker.
+//! Lesson: a socket keeps its waiting tasks per *direction* (`readiness.rs`), so a
+//! task waiting to read and another waiting to write are woken by their own events.
 //! That is what makes splitting sound, and all it takes: both halves share the
 //! stream, one only reads and the other only writes. [`split`](super::TcpStream::split)
 //! borrows the stream (for two futures in one task, say under `join!`);
@@ -23,8 +23,8 @@ use std::{
 use super::TcpStream;
 
 /// A stream socket that can be split: [`TcpStream`] and
-/// [`UnixStream`](super::UnixStream). Sealed: the halves rely on its one-waker-per-
-/// direction registration.
+/// [`UnixStream`](super::UnixStream). Sealed: the halves rely on its registration
+/// keeping readers and writers apart.
 pub trait Split: sealed::Halves {}
 
 pub(crate) mod sealed {

@@ -19,9 +19,9 @@ use crate::{awaiting::poll_fn_at, readiness::Direction};
 
 /// A TCP connection.
 ///
-/// Reads take `&mut self`: one reader and one writer at a time, as with any socket
-/// that remembers a single waker per direction. To read in one task and write in
-/// another, [`split`](Self::split) or [`into_split`](Self::into_split) it.
+/// Reads and writes take `&mut self`: one task uses the stream at a time. To read in
+/// one task and write in another, [`split`](Self::split) or
+/// [`into_split`](Self::into_split) it.
 ///
 /// # Examples
 ///
