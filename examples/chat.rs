@@ -214,7 +214,10 @@ async fn client(
                 break; // the server went away: the check will say what is missing
             };
             let line = line?;
-            match line.strip_prefix("(missed ").and_then(|n| n.strip_suffix(" lines)")) {
+            match line
+                .strip_prefix("(missed ")
+                .and_then(|n| n.strip_suffix(" lines)"))
+            {
                 Some(n) => missed += n.parse::<usize>().unwrap_or(0),
                 None => *counts.entry(line).or_insert(0) += 1,
             }

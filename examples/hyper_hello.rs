@@ -48,8 +48,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (ended, mut endings) = mpsc::unbounded_channel();
     let server = turtles::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                // Retrying at once would spin on an error that lasts (out of file
+                // descriptors, say): give up, loudly.
+                Err(e) => return eprintln!("server: accept failed: {e}"),
             };
             stream.set_nodelay(true).ok();
             let ended = ended.clone();

@@ -20,14 +20,14 @@
 //! # Examples
 //!
 //! ```
-//! use turtles::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, StreamExt};
+//! use turtles::io::{AsyncBufReadExt, BufReader, StreamExt};
 //! use turtles::net::{TcpListener, TcpStream};
 //!
 //! turtles::block_on(async {
 //!     let listener = TcpListener::bind("127.0.0.1:0").await?;
 //!     let mut client = TcpStream::connect(listener.local_addr()?).await?;
 //!     let (server, _) = listener.accept().await?;
-//!     AsyncWriteExt::write_all(&mut client, b"one\ntwo\n").await?;
+//!     client.write_all(b"one\ntwo\n").await?; // TcpStream's own; AsyncWriteExt has it too
 //!     drop(client);
 //!     let mut lines = BufReader::new(server).lines();
 //!     let mut got = Vec::new();

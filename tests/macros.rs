@@ -20,7 +20,10 @@ async fn multi_thread_runs_one_worker_per_cpu() {
     let there = turtles::spawn(async { std::thread::current().id() })
         .await
         .unwrap();
-    assert_ne!(here, there, "tasks run on the workers, not the test's thread");
+    assert_ne!(
+        here, there,
+        "tasks run on the workers, not the test's thread"
+    );
 }
 
 #[turtles::test] // the default for tests, as in tokio
@@ -62,4 +65,9 @@ fn each_test_gets_a_fresh_runtime() {
     }
     assert_eq!(first().spawned(), 1);
     assert_eq!(second().spawned(), 0);
+}
+
+#[turtles::test]
+pub(crate) async fn a_visibility_before_fn_is_no_parameter_list() {
+    turtles::task::yield_now().await;
 }

@@ -299,3 +299,20 @@ async fn watchers_on_many_workers_all_reach_the_final_value() {
         done.unwrap();
     }
 }
+
+#[test]
+fn touching_a_watch_channel_while_holding_its_value_panics_instead_of_hanging() {
+    let (tx, rx) = watch::channel(0);
+    let held = rx.borrow();
+    let also = rx.borrow(); // two readers on one thread are fine
+    let send = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.send(1)));
+    let message = common::panic_text(&*send.unwrap_err());
+    assert!(message.contains("Drop the Ref first"), "{message}");
+    drop((held, also));
+    let inside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tx.send_modify(|v| *v += *rx.borrow())
+    }));
+    assert!(inside.is_err(), "borrow() inside send_modify panics");
+    tx.send(2).unwrap(); // and the channel still works
+    assert_eq!(*rx.borrow(), 2);
+}

@@ -138,6 +138,30 @@ fn a_panicking_waker_does_not_stop_the_others_from_being_woken() {
     assert_eq!(s.available_permits(), 0, "both were served");
 }
 
+#[test]
+fn a_panicking_waker_woken_by_a_permit_dropped_in_an_unwind_does_not_abort() {
+    let s = Semaphore::new(1);
+    let held = s.try_acquire().unwrap();
+    let hostile = Waker::from(Arc::new(PanickingWaker));
+    let mut waiting = pin!(s.acquire());
+    assert!(waiting
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&hostile))
+        .is_pending());
+    // The permit is dropped by the unwind of another panic, and serves the waiter,
+    // whose waker panics: a second panic during an unwind would abort the process.
+    let unwound = panic::catch_unwind(AssertUnwindSafe(move || {
+        let _held = held;
+        panic!("the first panic");
+    }));
+    assert!(unwound.is_err());
+    assert_eq!(
+        s.available_permits(),
+        0,
+        "the waiter was served all the same"
+    );
+}
+
 #[turtles::test(worker_threads = 4)]
 async fn a_semaphore_limits_concurrency_across_workers() {
     let limit = Arc::new(Semaphore::new(3));

@@ -91,28 +91,41 @@ impl<T> JoinSlot<T> {
 
     /// The handle side: collect the output, or leave a waker for `deliver`.
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        let mut slot = lock(&self.slot);
-        match &mut *slot {
-            Slot::Waiting { waker } => {
-                let replaced = match waker {
-                    Some(w) if w.will_wake(cx.waker()) => None,
-                    _ => waker.replace(cx.waker().clone()),
-                };
-                drop(slot);
-                // A waker's `Drop` is user code: never under our lock. It belongs to
-                // whoever polls the handle, so its panic is theirs.
-                drop(replaced);
-                Poll::Pending
+        // Cloning a waker is user code, and a clone may look at this very handle
+        // (`is_finished` through an `AbortHandle`): it is cloned with the lock let go,
+        // and the slot looked at again. Declared before the guard, so it drops after it.
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let mut slot = lock(&self.slot);
+            match &mut *slot {
+                Slot::Waiting { waker } => {
+                    if waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        return Poll::Pending; // polled again by the same task
+                    }
+                    let Some(new) = fresh.take() else {
+                        drop(slot);
+                        fresh = Some(cx.waker().clone());
+                        continue;
+                    };
+                    let replaced = waker.replace(new);
+                    drop(slot);
+                    // A waker's `Drop` is user code too. It belongs to whoever polls
+                    // the handle, so its panic is theirs.
+                    drop(replaced);
+                    return Poll::Pending;
+                }
+                Slot::Ready(_) => match std::mem::replace(&mut *slot, Slot::Taken) {
+                    Slot::Ready(output) => return Poll::Ready(output), // Ready --> Taken
+                    _ => unreachable!("matched Ready just above, under the same lock"),
+                },
+                Slot::Taken => panic!(
+                    "a JoinHandle was polled after it already returned its output; \
+                     a JoinHandle yields its task's output once: keep the value from the first `.await`"
+                ),
+                Slot::Detached => {
+                    unreachable!("a detached slot has no handle left to poll it")
+                }
             }
-            Slot::Ready(_) => match std::mem::replace(&mut *slot, Slot::Taken) {
-                Slot::Ready(output) => Poll::Ready(output), // Ready --> Taken
-                _ => unreachable!("matched Ready just above, under the same lock"),
-            },
-            Slot::Taken => panic!(
-                "a JoinHandle was polled after it already returned its output; \
-                 a JoinHandle yields its task's output once: keep the value from the first `.await`"
-            ),
-            Slot::Detached => unreachable!("a detached slot has no handle left to poll it"),
         }
     }
 

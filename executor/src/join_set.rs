@@ -302,6 +302,7 @@ impl<T> JoinSet<T> {
     /// let rt = turtles_executor::Runtime::new().unwrap();
     /// let mut set = turtles_executor::JoinSet::new();
     /// set.spawn_on(async { 3 }, &rt.handle());
+    /// // A polling loop only to show the call; a task would await `join_next` instead.
     /// let got = loop {
     ///     if let Some(done) = set.try_join_next() {
     ///         break done.unwrap();

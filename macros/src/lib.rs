@@ -175,8 +175,10 @@ fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> Result<TokenStrea
         })?;
     tokens.remove(async_at);
 
-    // No parameters: nobody would pass them.
-    if let Some(TokenTree::Group(params)) = tokens
+    // No parameters: nobody would pass them. The parameter list is the first
+    // parenthesised group after `fn` (before it: `pub(crate)` and attributes).
+    let fn_at = fn_at - 1; // `async` was removed before it
+    if let Some(TokenTree::Group(params)) = tokens[fn_at..]
         .iter()
         .find(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis))
     {
@@ -251,6 +253,14 @@ fn parse_options(args: TokenStream, kind: Kind) -> Result<Flavor, Error> {
         let Some(TokenTree::Literal(value)) = tokens.next() else {
             return Err(Error::new(key.span(), usage(kind)));
         };
+        let repeated = match key.to_string().as_str() {
+            "worker_threads" => worker_threads.is_some(),
+            "flavor" => current_thread.is_some(),
+            _ => false,
+        };
+        if repeated {
+            return Err(Error::new(key.span(), format!("`{key}` is given twice")));
+        }
         match key.to_string().as_str() {
             "worker_threads" => {
                 let n: u64 = value.to_string().parse().map_err(|_| {

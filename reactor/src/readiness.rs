@@ -132,12 +132,18 @@ impl Readiness {
         if let Some(event) = self.ready(direction) {
             return Poll::Ready(event);
         }
-        {
+        // A task polled again (a spurious wake, a `select!` that loops) is in the list
+        // already: `will_wake` keeps it there once. Cloning a waker is user code, so it
+        // happens with the lock let go, and the list is looked at again after.
+        let listed = |waiting: &[Waker]| waiting.iter().any(|w| w.will_wake(cx.waker()));
+        if !listed(&lock(self.waiting(direction))) {
+            let waker = cx.waker().clone();
             let mut waiting = lock(self.waiting(direction));
-            // A task polled again (a spurious wake, a `select!` that loops) is in the
-            // list already: `will_wake` keeps it there once.
-            if !waiting.iter().any(|waker| waker.will_wake(cx.waker())) {
-                waiting.push(cx.waker().clone());
+            if listed(&waiting) {
+                drop(waiting);
+                drop(waker); // user code too: after the lock
+            } else {
+                waiting.push(waker);
             }
         }
         // Rule 2: re-check after registering. An event that was set before our waker

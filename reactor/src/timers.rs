@@ -70,18 +70,24 @@ impl Timers {
     /// Replaces the waker of a pending timer. `false` if the timer already fired (or
     /// was removed): the caller must check its deadline and perhaps insert anew.
     pub fn update_waker(&self, key: TimerKey, waker: &Waker) -> bool {
-        let mut inner = lock(&self.inner);
-        match inner.entries.get_mut(&key) {
-            Some(stored) => {
-                if !stored.will_wake(waker) {
-                    let old = std::mem::replace(stored, waker.clone());
-                    drop(inner);
-                    drop(old); // a waker's drop is user code: outside the lock
-                }
-                true
-            }
-            None => false,
+        match lock(&self.inner).entries.get(&key) {
+            None => return false,
+            Some(stored) if stored.will_wake(waker) => return true,
+            Some(_) => {}
         }
+        // A waker's clone and drop are user code: both outside the lock, and the entry
+        // looked up again (it may have fired meanwhile).
+        let fresh = waker.clone();
+        let mut inner = lock(&self.inner);
+        let Some(stored) = inner.entries.get_mut(&key) else {
+            drop(inner);
+            drop(fresh);
+            return false;
+        };
+        let old = std::mem::replace(stored, fresh);
+        drop(inner);
+        drop(old);
+        true
     }
 
     /// Removes a timer (its `Sleep` was dropped). Harmless if it already fired.

@@ -164,6 +164,8 @@ impl<S: AsyncWrite + Unpin> hyper::rt::Write for HyperIo<S> {
     }
 
     /// turtles' streams write vectored (one `writev` for a response's head and body).
+    /// Another futures-io stream may not, and then writes only the first buffer per
+    /// call: still correct, only more calls.
     fn is_write_vectored(&self) -> bool {
         true
     }

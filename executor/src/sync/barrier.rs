@@ -6,9 +6,9 @@
 //! A *generation* number tells a woken task that its round is over, and lets the
 //! barrier be used again at once for the next round.
 //!
-//! Decided (tokio leaves it open): a task whose `wait()` future is dropped before its
-//! round completes takes its arrival back, so a cancelled waiter never lets a round
-//! finish one task short.
+//! Decided (tokio leaves a cancelled arrival counted): a task whose `wait()` future is
+//! dropped before its round completes takes its arrival back, so a round never
+//! releases with one of its `n` gone.
 //!
 //! Invariant 7 (ARCHITECTURE.md): each round releases exactly `n` waiters with
 //! exactly one leader.

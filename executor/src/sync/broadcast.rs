@@ -26,12 +26,15 @@ use std::{
 use super::line::{wake_all, Line, Ticket};
 use crate::shim::{lock, Arc, Mutex};
 
-/// A channel where every [`Receiver`] gets every message sent after it subscribed,
-/// keeping at most `capacity` unread.
+/// A channel where every [`Receiver`] gets every message sent after it subscribed.
+///
+/// The ring keeps the last `capacity` messages, read or not (a message is dropped when
+/// a newer one overwrites it, or when the last receiver goes); tokio drops a message
+/// as soon as every receiver has read it. Mind it for large messages.
 ///
 /// # Panics
 ///
-/// If `capacity` is 0.
+/// If `capacity` is 0 or more than `usize::MAX / 2`.
 ///
 /// # Examples
 ///
@@ -52,8 +55,14 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         "broadcast::channel(0): the channel must keep at least one message for its \
          receivers; use a capacity of 1 or more"
     );
+    assert!(
+        capacity <= usize::MAX / 2,
+        "broadcast::channel({capacity}): the capacity is at most usize::MAX / 2; the \
+         ring grows only as messages arrive, so a large bound costs nothing until used"
+    );
     let shared = Arc::new(Mutex::new(Ring {
-        messages: VecDeque::with_capacity(capacity),
+        // Grown as messages arrive: a large capacity allocates nothing up front.
+        messages: VecDeque::new(),
         first: 0,
         capacity,
         senders: 1,
@@ -324,7 +333,19 @@ impl<T: Clone> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        lock(&self.shared).receivers -= 1;
+        let mut ring = lock(&self.shared);
+        ring.receivers -= 1;
+        // The last receiver: nobody can read what is kept. A later `subscribe` starts
+        // at the end anyway, so the messages go now (outside the lock: user `Drop`s).
+        let unread = if ring.receivers == 0 {
+            let kept = ring.messages.len() as u64;
+            ring.first += kept;
+            std::mem::take(&mut ring.messages)
+        } else {
+            VecDeque::new()
+        };
+        drop(ring);
+        drop(unread);
     }
 }
 

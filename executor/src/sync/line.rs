@@ -100,7 +100,9 @@ impl<W> Default for Line<W> {
 ///
 /// A waker is user code and may panic. If one does, the rest are still woken (a
 /// panic must not turn into a lost wake-up for somebody else), and then the first
-/// panic goes on up to the caller, whose code the waker ran in.
+/// panic goes on up to the caller, whose code the waker ran in. Unless the caller is
+/// already unwinding (a guard dropped by another panic releases its permit through
+/// here): a second panic would abort the process, so the waker's is printed instead.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     let mut first_panic = None;
     for waker in wakers {
@@ -108,7 +110,19 @@ pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
             first_panic.get_or_insert(panic);
         }
     }
-    if let Some(panic) = first_panic {
+    let Some(panic) = first_panic else { return };
+    if std::thread::panicking() {
+        let text = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!(
+            "turtles::sync: a waker panicked while its thread was already unwinding from \
+             another panic; it was woken by a guard or future dropped by that unwind. \
+             The waker's panic: {text}"
+        );
+    } else {
         panic::resume_unwind(panic);
     }
 }

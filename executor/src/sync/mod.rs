@@ -25,8 +25,9 @@
 //!
 //! Names and semantics follow `tokio::sync`, so code moves between the two by its
 //! imports. One difference to know: none of these guards or futures borrow through
-//! `unsafe`; where tokio lends `&mut T` out of an `UnsafeCell`, turtles moves the value
-//! into the guard and back (see `mutex.rs`).
+//! `unsafe`; where tokio lends `&mut T` out of an `UnsafeCell`, turtles' `Mutex` moves
+//! the value into the guard and back (`mutex.rs`), and its `RwLock` shares it through an
+//! `Arc` (`rwlock.rs`).
 //!
 //! # Examples
 //!

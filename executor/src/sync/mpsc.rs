@@ -58,6 +58,12 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         "mpsc::channel(0): a bounded channel needs room for at least one message; \
          use a capacity of 1 or more (or oneshot for a single value)"
     );
+    assert!(
+        capacity <= Semaphore::MAX_PERMITS,
+        "mpsc::channel({capacity}): a bounded channel holds at most \
+         Semaphore::MAX_PERMITS ({}) messages; for no bound, use unbounded_channel()",
+        Semaphore::MAX_PERMITS
+    );
     let chan = Chan::new(Some(Semaphore::new(capacity)));
     (
         Sender {
@@ -490,8 +496,11 @@ impl<T> Drop for Receiver<T> {
         // Messages nobody will receive are dropped here, outside the lock (their
         // `Drop` is user code). A send racing this one finds `closed` and keeps its
         // message, so nothing queued afterwards is stranded.
-        let unreceived = std::mem::take(&mut lock(&self.chan.queue).messages);
-        drop(unreceived);
+        let (unreceived, own) = {
+            let mut queue = lock(&self.chan.queue);
+            (std::mem::take(&mut queue.messages), queue.receiver.take())
+        };
+        drop((unreceived, own)); // our own waker too: nobody will wake it now
     }
 }
 

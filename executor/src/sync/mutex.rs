@@ -9,7 +9,8 @@
 //! How it stays free of `unsafe`: the value lives in a `std` mutex that is only
 //! touched for an instant. The task holding the permit *takes the value out* into its
 //! guard and puts it back when the guard drops. tokio instead lends `&mut T` out of an
-//! `UnsafeCell`; the price here is a move of `T` per lock, and a guard that owns `T`.
+//! `UnsafeCell`; the price here is a move of `T` per lock, and a guard that owns `T`
+//! (so a guard leaked with `mem::forget` takes the value with it).
 //!
 //! Invariant 7 (ARCHITECTURE.md): one guard at a time; a dropped `lock()` future
 //! passes the lock on.
@@ -129,7 +130,7 @@ impl<T> Mutex<T> {
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .as_mut()
-            .expect("with &mut self no guard exists, so the value is home")
+            .expect("the value is gone: a MutexGuard was leaked (mem::forget) and took it along")
     }
 
     /// The value, consuming the mutex.
@@ -143,7 +144,7 @@ impl<T> Mutex<T> {
         self.value
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .expect("without a borrow no guard exists, so the value is home")
+            .expect("the value is gone: a MutexGuard was leaked (mem::forget) and took it along")
     }
 
     /// Called holding the one permit: the value is ours to take out.

@@ -134,22 +134,17 @@ impl Notify {
     /// # Examples
     ///
     /// ```
-    /// use std::sync::Arc;
-    /// let rt = turtles_executor::Runtime::new().unwrap();
-    /// let go = Arc::new(turtles_executor::sync::Notify::new());
-    /// let runners: Vec<_> = (0..3)
-    ///     .map(|_| {
-    ///         let notified = go.clone();
-    ///         rt.spawn(async move { notified.notified().await })
-    ///     })
-    ///     .collect();
-    /// # let mut runners = runners;
-    /// // Keep calling until all three are in line and woken together.
-    /// while !runners.iter().all(|r| r.is_finished()) {
-    ///     go.notify_waiters();
-    ///     std::thread::yield_now();
-    /// }
-    /// for r in runners { rt.block_on(r).unwrap(); }
+    /// let go = turtles_executor::sync::Notify::new();
+    /// // Three waiters that exist before the call, one of them not even polled yet:
+    /// // all three are notified by it.
+    /// let (a, b, c) = (go.notified(), go.notified(), go.notified());
+    /// go.notify_waiters();
+    /// turtles_executor::block_on(async { turtles_executor::join!(a, b, c) });
+    /// // No permit is kept for a waiter that comes later.
+    /// let mut later = std::pin::pin!(go.notified());
+    /// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// assert!(later.as_mut().poll(&mut cx).is_pending());
+    /// # use std::future::Future;
     /// ```
     pub fn notify_waiters(&self) {
         let everyone: Vec<Waker> = {

@@ -44,7 +44,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             shared: shared.clone(),
         },
-        Receiver { shared },
+        Receiver {
+            shared,
+            done: false,
+        },
     )
 }
 
@@ -148,7 +151,10 @@ impl<T> Drop for Sender<T> {
         // Unsent: the receiver must not wait forever. (After a send, the waker was
         // taken already and this is `None`.)
         let receiver = slot.receiver.take();
+        // Our own waker from `closed()`, if any: nobody will wake it now.
+        let own = slot.sender.take();
         drop(slot);
+        drop(own);
         if let Some(receiver) = receiver {
             receiver.wake();
         }
@@ -169,10 +175,12 @@ impl<T> fmt::Debug for Sender<T> {
 /// use turtles_executor::sync::oneshot;
 /// let (tx, rx) = oneshot::channel::<u8>();
 /// drop(tx); // never sent
-/// assert_eq!(turtles_executor::block_on(rx), Err(oneshot::RecvError(())));
+/// assert!(turtles_executor::block_on(rx).is_err());
 /// ```
 pub struct Receiver<T> {
     shared: Arc<Mutex<Slot<T>>>,
+    /// The future returned `Ready`: polling it again is a bug (see `poll`).
+    done: bool,
 }
 
 impl<T> Receiver<T> {
@@ -232,6 +240,20 @@ impl<T> Future for Receiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        assert!(
+            !this.done,
+            "a oneshot::Receiver was polled after it returned; it yields its one value \
+             (or error) once: keep the result of the first `.await`"
+        );
+        let poll = this.poll_value(cx);
+        this.done = poll.is_ready();
+        poll
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_value(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let this = self;
         match this.try_recv() {
             Ok(value) => return Poll::Ready(Ok(value)),
             Err(TryRecvError::Closed) => return Poll::Ready(Err(RecvError(()))),
@@ -287,7 +309,7 @@ impl<T> fmt::Debug for Receiver<T> {
 /// assert_eq!(err.to_string(), "the oneshot sender was dropped without sending");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecvError(pub ());
+pub struct RecvError(());
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -124,8 +124,9 @@ impl<T> RwLock<T> {
             .value
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .expect("without a borrow no guard exists, so the value is home");
-        Arc::into_inner(value).expect("without a borrow no reader holds a clone")
+            .expect("the value is gone: a write guard was leaked (mem::forget) and took it along");
+        Arc::into_inner(value)
+            .expect("a read guard was leaked (mem::forget) and keeps a share of the value")
     }
 }
 

@@ -204,6 +204,7 @@ impl Semaphore {
             semaphore: self,
             needed: n as usize,
             ticket: None,
+            done: false,
         }
     }
 
@@ -361,6 +362,8 @@ pub struct Acquire<'a> {
     /// `Some` while in line. `None` before the first poll, and after the permits were
     /// taken (then `Drop` has nothing to give back: the permit guard owns them).
     ticket: Option<Ticket>,
+    /// Returned `Ready`: a later poll is a bug, not a second acquisition.
+    done: bool,
 }
 
 impl<'a> Future for Acquire<'a> {
@@ -368,6 +371,23 @@ impl<'a> Future for Acquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        assert!(
+            !this.done,
+            "an Acquire future was polled after it completed; call acquire() again for \
+             another permit"
+        );
+        let poll = this.poll_acquire(cx);
+        this.done = poll.is_ready();
+        poll
+    }
+}
+
+impl<'a> Acquire<'a> {
+    fn poll_acquire(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<SemaphorePermit<'a>, AcquireError>> {
+        let this = self;
         let semaphore = this.semaphore;
         // A closure, not a value: a permit made and not returned would give its
         // permits back when dropped.

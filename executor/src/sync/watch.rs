@@ -22,8 +22,64 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
+use std::cell::RefCell;
+
 use super::line::{wake_all, Line, Ticket};
-use crate::shim::{lock, read, write, Arc, Mutex, RwLock, RwLockReadGuard};
+use crate::shim::{lock, read, thread_local, write, Arc, Mutex, RwLock, RwLockReadGuard};
+
+thread_local! {
+    /// The channels this thread holds the value lock of, by address: reading (a live
+    /// `Ref`) or writing (inside `send_modify`). A send while this thread reads, or a
+    /// `borrow` while it writes, would wait for itself forever; with this list it
+    /// panics and says why instead.
+    static HELD_HERE: RefCell<Vec<(usize, Access)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// This thread holds `shared`'s value lock while a `Hold` lives.
+struct Hold(usize);
+
+impl Hold {
+    fn new<T>(shared: &Arc<Shared<T>>, access: Access, what: &str) -> Hold {
+        let address = Arc::as_ptr(shared) as usize;
+        let clash = HELD_HERE.with(|held| {
+            held.borrow()
+                .iter()
+                .any(|&(a, had)| a == address && (had == Access::Write || access == Access::Write))
+        });
+        if clash {
+            panic!(
+                "watch: {what} on a channel whose value this thread holds (a Ref from \
+                 borrow() still alive, or inside send_modify's closure): it would wait for \
+                 itself forever. Drop the Ref first, or do not touch the channel from \
+                 inside send_modify"
+            );
+        }
+        HELD_HERE.with(|held| held.borrow_mut().push((address, access)));
+        Hold(address)
+    }
+
+    /// Panics as `new` would, without holding anything.
+    fn check<T>(shared: &Arc<Shared<T>>, what: &str) {
+        drop(Hold::new(shared, Access::Write, what));
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        HELD_HERE.with(|held| {
+            let mut held = held.borrow_mut();
+            if let Some(at) = held.iter().rposition(|&(a, _)| a == self.0) {
+                held.swap_remove(at);
+            }
+        });
+    }
+}
 
 /// A watched value: the sender replaces it, receivers see its latest state.
 ///
@@ -134,6 +190,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send_replace("b"), "a");
     /// ```
     pub fn send_replace(&self, value: T) -> T {
+        Hold::check(&self.shared, "send");
         let old = std::mem::replace(&mut *write(&self.shared.value), value);
         self.shared.announce();
         old
@@ -141,9 +198,9 @@ impl<T> Sender<T> {
 
     /// Changes the value in place, then wakes the receivers.
     ///
-    /// `modify` runs with the value write-locked: it must not call `borrow` on this
-    /// channel (that would wait for itself). If it panics, the receivers are not told
-    /// (whatever it changed before the panic stays).
+    /// `modify` runs with the value write-locked: calling `borrow` or a send on this
+    /// channel from inside it panics (it would wait for itself). If it panics, the
+    /// receivers are not told (whatever it changed before the panic stays).
     ///
     /// # Examples
     ///
@@ -153,7 +210,9 @@ impl<T> Sender<T> {
     /// assert_eq!(*rx.borrow(), [1, 2]);
     /// ```
     pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
+        let hold = Hold::new(&self.shared, Access::Write, "send_modify");
         modify(&mut write(&self.shared.value));
+        drop(hold);
         self.shared.announce();
     }
 
@@ -166,8 +225,10 @@ impl<T> Sender<T> {
     /// assert_eq!(*tx.borrow(), 5);
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
+        let hold = Hold::new(&self.shared, Access::Read, "borrow");
         Ref {
             guard: read(&self.shared.value),
+            _hold: hold,
         }
     }
 
@@ -263,8 +324,10 @@ impl<T> Receiver<T> {
     /// assert_eq!(*rx.borrow(), "v");
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
+        let hold = Hold::new(&self.shared, Access::Read, "borrow");
         Ref {
             guard: read(&self.shared.value),
+            _hold: hold,
         }
     }
 
@@ -426,6 +489,9 @@ impl<T> fmt::Debug for Changed<'_, T> {
 /// ```
 pub struct Ref<'a, T> {
     guard: RwLockReadGuard<'a, T>,
+    /// Marks the lock as held by this thread (declared after `guard`: released after
+    /// it, never before).
+    _hold: Hold,
 }
 
 impl<T> Deref for Ref<'_, T> {
