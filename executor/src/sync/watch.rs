@@ -32,7 +32,9 @@ thread_local! {
     /// `Ref`) or writing (inside `send_modify`). A send while this thread reads, or a
     /// `borrow` while it writes, would wait for itself forever; with this list it
     /// panics and says why instead.
-    static HELD_HERE: RefCell<Vec<(usize, Access)>> = const { RefCell::new(Vec::new()) };
+    // loom's thread_local! takes no `const {}` initializer.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static HELD_HERE: RefCell<Vec<(usize, Access)>> = RefCell::new(Vec::new());
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
