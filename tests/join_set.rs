@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::DropCounter;
+
 use std::sync::{
     atomic::{AtomicUsize, Ordering::SeqCst},
     Arc,
@@ -29,22 +31,13 @@ async fn tasks_come_out_in_the_order_they_finish() {
     assert!(set.join_next().await.is_none());
 }
 
-/// Counts its drops.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 #[turtles::test(worker_threads = 2)]
 async fn dropping_the_set_aborts_its_tasks() {
     let dropped = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = turtles::sync::mpsc::unbounded_channel::<()>();
     let mut set = JoinSet::new();
     for _ in 0..10 {
-        let guard = Counted(dropped.clone());
+        let guard = DropCounter(dropped.clone());
         let tx = tx.clone();
         set.spawn(async move {
             let _guard = guard;

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::DropCounter;
+
 use std::{
     pin::pin,
     sync::{
@@ -13,15 +15,6 @@ use std::{
 
 use common::probe::{poll_with, Probe};
 use turtles::sync::{broadcast, mpsc, oneshot, watch};
-
-/// Counts its drops.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 #[turtles::test(worker_threads = 2)]
 async fn a_oneshot_carries_one_value_across_tasks() {
@@ -49,13 +42,13 @@ fn a_value_sent_to_a_dropped_receiver_comes_back_or_is_dropped_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = oneshot::channel();
     drop(rx);
-    let Err(back) = tx.send(Counted(drops.clone())) else {
+    let Err(back) = tx.send(DropCounter(drops.clone())) else {
         panic!("the receiver is gone")
     };
     assert_eq!(drops.load(SeqCst), 0, "handed back, not dropped");
     drop(back);
     let (tx, rx) = oneshot::channel();
-    assert!(tx.send(Counted(drops.clone())).is_ok());
+    assert!(tx.send(DropCounter(drops.clone())).is_ok());
     drop(rx); // sent, never received
     assert_eq!(
         drops.load(SeqCst),
@@ -134,11 +127,11 @@ fn dropping_the_receiver_drops_each_queued_message_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpsc::unbounded_channel();
     for _ in 0..3 {
-        assert!(tx.send(Counted(drops.clone())).is_ok());
+        assert!(tx.send(DropCounter(drops.clone())).is_ok());
     }
     drop(rx);
     assert_eq!(drops.load(SeqCst), 3);
-    assert!(tx.send(Counted(drops.clone())).is_err());
+    assert!(tx.send(DropCounter(drops.clone())).is_err());
     assert_eq!(
         drops.load(SeqCst),
         4,

@@ -13,10 +13,13 @@ use std::{
         atomic::{AtomicUsize, Ordering::SeqCst},
         Arc,
     },
-    task::{Poll, Waker},
+    task::Poll,
 };
 
-use common::probe::{poll_with, PanickingWaker, Probe};
+use common::{
+    panicking_waker,
+    probe::{poll_with, Probe},
+};
 use turtles::sync::{Mutex, RwLock, Semaphore, TryAcquireError};
 
 #[test]
@@ -116,7 +119,7 @@ fn closing_fails_every_waiter_and_every_later_acquire() {
 #[test]
 fn a_panicking_waker_does_not_stop_the_others_from_being_woken() {
     let s = Semaphore::new(0);
-    let hostile = Waker::from(Arc::new(PanickingWaker));
+    let hostile = panicking_waker(Arc::new(AtomicUsize::new(0)));
     let fine = Probe::new();
     let mut first = pin!(s.acquire());
     let mut second = pin!(s.acquire());
@@ -142,7 +145,7 @@ fn a_panicking_waker_does_not_stop_the_others_from_being_woken() {
 fn a_panicking_waker_woken_by_a_permit_dropped_in_an_unwind_does_not_abort() {
     let s = Semaphore::new(1);
     let held = s.try_acquire().unwrap();
-    let hostile = Waker::from(Arc::new(PanickingWaker));
+    let hostile = panicking_waker(Arc::new(AtomicUsize::new(0)));
     let mut waiting = pin!(s.acquire());
     assert!(waiting
         .as_mut()

@@ -8,18 +8,22 @@ use std::{
         atomic::{AtomicUsize, Ordering::SeqCst},
         Arc,
     },
-    task::{Context, Poll, Wake, Waker},
+    task::{Context, Poll, Waker},
 };
 
-/// A waker that counts how often it was woken.
-#[derive(Default)]
+/// A waker that counts how often it was woken (`counting_waker`), kept with its count.
 pub struct Probe {
-    wakes: AtomicUsize,
+    wakes: Arc<AtomicUsize>,
+    waker: Waker,
 }
 
 impl Probe {
-    pub fn new() -> Arc<Probe> {
-        Arc::new(Probe::default())
+    pub fn new() -> Probe {
+        let wakes = Arc::new(AtomicUsize::new(0));
+        Probe {
+            waker: super::counting_waker(wakes.clone()),
+            wakes,
+        }
     }
 
     pub fn wakes(&self) -> usize {
@@ -27,23 +31,7 @@ impl Probe {
     }
 }
 
-impl Wake for Probe {
-    fn wake(self: Arc<Self>) {
-        self.wakes.fetch_add(1, SeqCst);
-    }
-}
-
 /// Polls `future` once with `probe`'s waker.
-pub fn poll_with<F: Future + ?Sized>(future: Pin<&mut F>, probe: &Arc<Probe>) -> Poll<F::Output> {
-    let waker = Waker::from(probe.clone());
-    future.poll(&mut Context::from_waker(&waker))
-}
-
-/// A waker whose `wake` panics: hostile user code.
-pub struct PanickingWaker;
-
-impl Wake for PanickingWaker {
-    fn wake(self: Arc<Self>) {
-        panic!("a waker that panics on purpose");
-    }
+pub fn poll_with<F: Future + ?Sized>(future: Pin<&mut F>, probe: &Probe) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(&probe.waker))
 }
