@@ -318,3 +318,21 @@ async fn readers_never_see_a_write_half_done() {
     }
     assert_eq!(*pair.read().await, (250, 250));
 }
+
+#[turtles::test(worker_threads = 2)]
+async fn an_owned_guard_moves_into_another_task_and_still_serves_in_order() {
+    let m = Arc::new(Mutex::new(Vec::new()));
+    let guard = m.clone().lock_owned().await;
+    let waiter = turtles::spawn({
+        let m = m.clone();
+        async move { m.lock().await.push("waiter") }
+    });
+    let holder = turtles::spawn(async move {
+        let mut guard = guard; // the lock travels with the task
+        turtles::task::yield_now().await;
+        guard.push("holder");
+    });
+    holder.await.unwrap();
+    waiter.await.unwrap();
+    assert_eq!(*m.lock().await, ["holder", "waiter"]);
+}

@@ -145,3 +145,18 @@ fn a_waiter_that_gives_up_takes_its_arrival_back() {
     let mut b = pin!(barrier.wait());
     assert!(matches!(poll_with(b.as_mut(), &Probe::new()), Poll::Ready(r) if r.is_leader()));
 }
+
+#[test]
+fn enabled_waiters_each_keep_their_notification() {
+    // Without enable, two notify_one calls before the first poll leave one permit,
+    // and one of the two waiters would wait forever.
+    let notify = Notify::new();
+    let mut a = pin!(notify.notified());
+    let mut b = pin!(notify.notified());
+    assert!(!a.as_mut().enable(), "nothing notified yet");
+    assert!(!b.as_mut().enable());
+    notify.notify_one();
+    notify.notify_one();
+    assert!(poll_with(a.as_mut(), &Probe::new()).is_ready());
+    assert!(poll_with(b.as_mut(), &Probe::new()).is_ready());
+}

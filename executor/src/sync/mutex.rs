@@ -21,7 +21,7 @@ use std::{
 };
 
 use super::semaphore::Semaphore;
-use crate::shim::{lock, Mutex as StdMutex};
+use crate::shim::{lock, Arc, Mutex as StdMutex};
 
 /// An async mutual-exclusion lock, fair (FIFO).
 ///
@@ -91,6 +91,33 @@ impl<T> Mutex<T> {
         self.take()
     }
 
+    /// Like [`lock`](Self::lock), for a mutex in an `Arc`: the guard owns a clone, so it
+    /// is `'static` and can move into a spawned task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let rt = turtles_executor::Runtime::new().unwrap();
+    /// let m = Arc::new(turtles_executor::sync::Mutex::new(0));
+    /// let mut guard = rt.block_on(m.clone().lock_owned());
+    /// let task = rt.spawn(async move { *guard += 1 }); // the guard moves into the task
+    /// rt.block_on(task).unwrap();
+    /// assert_eq!(*rt.block_on(m.lock()), 1);
+    /// ```
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        self.semaphore
+            .acquire()
+            .await
+            .expect("a Mutex never closes its semaphore")
+            .forget();
+        let value = self.take_value();
+        OwnedMutexGuard {
+            mutex: self,
+            value: Some(value),
+        }
+    }
+
     /// Takes the lock if it is free and nobody waits for it.
     ///
     /// # Errors
@@ -149,13 +176,24 @@ impl<T> Mutex<T> {
 
     /// Called holding the one permit: the value is ours to take out.
     fn take(&self) -> MutexGuard<'_, T> {
-        let value = lock(&self.value)
-            .take()
-            .expect("the permit's holder is the only one who takes the value");
         MutexGuard {
             mutex: self,
-            value: Some(value),
+            value: Some(self.take_value()),
         }
+    }
+
+    fn take_value(&self) -> T {
+        lock(&self.value)
+            .take()
+            .expect("the permit's holder is the only one who takes the value")
+    }
+
+    /// A guard's drop: the value goes home before the permit is given back, for the
+    /// next holder must find it there (also on unwind: a panic while locked does not
+    /// lose it).
+    fn put_back(&self, value: Option<T>) {
+        *lock(&self.value) = value;
+        self.semaphore.release(1);
     }
 }
 
@@ -212,14 +250,54 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        // The value goes home before the permit is given back: the next holder must
-        // find it there. (Also on unwind: a panic while locked does not lose it.)
-        *lock(&self.mutex.value) = self.value.take();
-        self.mutex.semaphore.release(1);
+        self.mutex.put_back(self.value.take());
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// The lock held through an `Arc` of the mutex ([`Mutex::lock_owned`]): `'static`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// let m = Arc::new(turtles_executor::sync::Mutex::new(1));
+/// let guard: turtles_executor::sync::OwnedMutexGuard<i32> =
+///     turtles_executor::block_on(m.lock_owned());
+/// assert_eq!(*guard, 1);
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T> {
+    mutex: Arc<Mutex<T>>,
+    /// `Some` for the guard's whole life; `None` only inside `drop`.
+    value: Option<T>,
+}
+
+impl<T> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.value.as_ref().expect("a live guard owns the value")
+    }
+}
+
+impl<T> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.value.as_mut().expect("a live guard owns the value")
+    }
+}
+
+impl<T> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.put_back(self.value.take());
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

@@ -4,7 +4,9 @@
 //! primitive must answer: what if the signal comes *before* anyone waits? Here, as in
 //! tokio, [`notify_one`](Notify::notify_one) with nobody in line stores one permit, so
 //! the next `notified().await` returns at once: a notification is never lost to a
-//! task that was just about to wait. [`notify_waiters`](Notify::notify_waiters) stores
+//! task that was just about to wait. (Only one is kept, though: a task that must check
+//! a condition first and then wait calls [`Notified::enable`] before the check, to be
+//! in line already.) [`notify_waiters`](Notify::notify_waiters) stores
 //! nothing; it wakes everyone who asked for a `notified()` future before the call,
 //! polled yet or not.
 //!
@@ -195,6 +197,35 @@ enum Stage {
     Waiting(Ticket),
     /// Returned `Ready`.
     Done,
+}
+
+impl Notified<'_> {
+    /// Joins the line now, before the first `.await`, and says whether a notification
+    /// already came. The pattern it is for: *enable, check a condition, then await*.
+    /// A `notify_one` between the check and the first poll would otherwise find
+    /// nobody in line, keep it as the one permit, and a second notification in that
+    /// gap would be lost (permits do not add up).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    /// let (notify, ready) = (turtles_executor::sync::Notify::new(), AtomicBool::new(false));
+    /// let mut notified = std::pin::pin!(notify.notified());
+    /// let already = notified.as_mut().enable(); // in line from here on
+    /// ready.store(true, SeqCst); // (another task, in real code)
+    /// notify.notify_one();
+    /// if !already && !ready.load(SeqCst) {
+    ///     unreachable!("the flag was set");
+    /// }
+    /// turtles_executor::block_on(notified); // returns at once: it was in line
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        // A poll with a waker that does nothing: it joins the line (or finds the
+        // notification), and the real waker replaces it at the first `.await`.
+        self.poll(&mut Context::from_waker(Waker::noop()))
+            .is_ready()
+    }
 }
 
 impl Future for Notified<'_> {
