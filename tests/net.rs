@@ -234,3 +234,40 @@ async fn several_tasks_may_accept_on_one_listener() {
             .unwrap();
     }
 }
+
+#[test]
+fn abandoned_waiters_cannot_pile_up_on_an_idle_listener() {
+    use std::{
+        sync::{
+            atomic::{AtomicUsize, Ordering::SeqCst},
+            Arc,
+        },
+        task::{Context, Wake, Waker},
+    };
+    /// A waker of a task whose future was dropped: nobody will poll again.
+    struct Abandoned(Arc<AtomicUsize>);
+    impl Wake for Abandoned {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for Abandoned {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let listener = turtles::block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    const WAITERS: usize = 20_000;
+    for _ in 0..WAITERS {
+        let waker = Waker::from(Arc::new(Abandoned(dropped.clone())));
+        assert!(listener
+            .poll_accept(&mut Context::from_waker(&waker))
+            .is_pending());
+    }
+    let kept = WAITERS - dropped.load(SeqCst);
+    // The reactor keeps at most 1,024 per direction (`MOST_WAITING`), then wakes and
+    // forgets them: the live re-register, the abandoned are gone.
+    assert!(
+        kept <= 1024,
+        "{kept} abandoned wakers kept by an idle listener"
+    );
+}

@@ -309,3 +309,30 @@ fn touching_a_watch_channel_while_holding_its_value_panics_instead_of_hanging() 
     tx.send(2).unwrap(); // and the channel still works
     assert_eq!(*rx.borrow(), 2);
 }
+
+#[test]
+fn a_sender_dropped_in_an_unwind_with_a_panicking_receiver_waker_does_not_abort() {
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let hostile = common::panicking_waker(Arc::new(AtomicUsize::new(0)));
+    assert!(rx
+        .poll_recv(&mut std::task::Context::from_waker(&hostile))
+        .is_pending());
+    // The last sender's drop wakes the receiver; here it happens during another
+    // panic's unwind, where a second panic would abort the process.
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _tx = tx;
+        panic!("the first panic");
+    }));
+    assert!(unwound.is_err());
+    assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+}
+
+#[test]
+fn a_leaked_ref_concerns_only_its_own_channel() {
+    let (tx, rx) = watch::channel(0u64);
+    std::mem::forget(rx.borrow()); // its lock stays read-held for good
+    drop((tx, rx));
+    let (tx, rx) = watch::channel(0u64); // perhaps at the same address
+    tx.send(1).unwrap();
+    assert_eq!(*rx.borrow(), 1);
+}

@@ -82,7 +82,7 @@ pub struct ReadyEvent {
 /// it. (With a single slot, the second task's waker replaced the first's, and the first
 /// slept through a connection waiting in the backlog: a hostile review's find.) A waker
 /// whose future was dropped stays until the next event in its direction and is then
-/// woken once for nothing.
+/// woken once for nothing; [`MOST_WAITING`] says why that cannot pile up.
 #[derive(Debug, Default)]
 pub struct Readiness {
     word: AtomicUsize,
@@ -100,19 +100,36 @@ struct Waiting {
     more: Vec<Waker>,
 }
 
+/// The most wakers one direction keeps. A waiting future that is dropped (a
+/// `timeout` around `accept` or `recv_from` that fired) leaves its waker behind until
+/// the next event, and on a socket that stays idle, task after task can leave one: a
+/// hostile review grew a UDP socket's list to 40,000 wakers (and every poll slower with
+/// it). At this bound the whole list is woken and emptied: live waiters poll again and
+/// re-register, dead ones are gone. A guess, far above the number of tasks that really
+/// await one socket at once; more than this many would be woken again and again.
+pub const MOST_WAITING: usize = 1024;
+
+/// How many of the latest waiters `contains` compares with: a task polled again is
+/// almost always among the last to register, and a duplicate that slips through costs
+/// one spurious wake, while comparing with every waiter made each poll cost `O(n)`.
+const RECENT: usize = 8;
+
 impl Waiting {
     fn contains(&self, waker: &Waker) -> bool {
-        self.first
-            .iter()
-            .chain(&self.more)
-            .any(|w| w.will_wake(waker))
+        let recent = self.more.iter().rev().take(RECENT);
+        self.first.iter().chain(recent).any(|w| w.will_wake(waker))
     }
 
-    fn push(&mut self, waker: Waker) {
+    /// Adds `waker`; at the bound, first takes everyone out to be woken (see
+    /// [`MOST_WAITING`]).
+    #[must_use = "the wakers taken out must be woken, after the lock is released"]
+    fn push(&mut self, waker: Waker) -> Option<impl Iterator<Item = Waker>> {
+        let flushed = (1 + self.more.len() >= MOST_WAITING).then(|| self.take());
         match self.first {
             None => self.first = Some(waker),
             Some(_) => self.more.push(waker),
         }
+        flushed
     }
 
     /// Everyone, for waking outside the lock.
@@ -175,8 +192,11 @@ impl Readiness {
             if waiting.contains(cx.waker()) {
                 drop(waiting);
                 drop(waker); // user code too: after the lock
-            } else {
-                waiting.push(waker);
+            } else if let Some(flushed) = waiting.push(waker) {
+                drop(waiting);
+                for stale in flushed {
+                    wake_contained(stale, direction.waiter());
+                }
             }
         }
         // Rule 2: re-check after registering. An event that was set before our waker

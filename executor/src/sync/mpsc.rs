@@ -21,6 +21,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
+use super::line::wake_all;
 use super::semaphore::{Semaphore, TryAcquireError};
 use crate::shim::{lock, Arc, Mutex};
 
@@ -137,9 +138,7 @@ impl<T> Chan<T> {
         queue.messages.push_back(message);
         let receiver = queue.receiver.take();
         drop(queue);
-        if let Some(receiver) = receiver {
-            receiver.wake();
-        }
+        wake_all(receiver);
         Ok(())
     }
 
@@ -180,9 +179,7 @@ impl<T> Drop for SenderCount<T> {
             None
         };
         drop(queue);
-        if let Some(receiver) = receiver {
-            receiver.wake();
-        }
+        wake_all(receiver);
     }
 }
 

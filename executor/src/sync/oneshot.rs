@@ -18,6 +18,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
+use super::line::wake_all;
 use crate::shim::{lock, Arc, Mutex};
 
 /// A sender and a receiver for one value.
@@ -98,9 +99,7 @@ impl<T> Sender<T> {
         let receiver = slot.receiver.take();
         drop(slot);
         // `self` drops now; it finds the value sent and wakes nobody a second time.
-        if let Some(receiver) = receiver {
-            receiver.wake();
-        }
+        wake_all(receiver);
         Ok(())
     }
 
@@ -155,9 +154,7 @@ impl<T> Drop for Sender<T> {
         let own = slot.sender.take();
         drop(slot);
         drop(own);
-        if let Some(receiver) = receiver {
-            receiver.wake();
-        }
+        wake_all(receiver);
     }
 }
 
@@ -229,9 +226,7 @@ impl<T> Receiver<T> {
             slot.receiver_gone = true;
             slot.sender.take()
         };
-        if let Some(sender) = sender {
-            sender.wake();
-        }
+        wake_all(sender);
     }
 }
 
@@ -286,9 +281,7 @@ impl<T> Drop for Receiver<T> {
         // A value sent but never received is dropped here, outside the lock: its
         // `Drop` is user code.
         drop((value, waker));
-        if let Some(sender) = sender {
-            sender.wake();
-        }
+        wake_all(sender);
     }
 }
 

@@ -25,16 +25,16 @@ use std::{
 use std::cell::RefCell;
 
 use super::line::{wake_all, Line, Ticket};
-use crate::shim::{lock, read, thread_local, write, Arc, Mutex, RwLock, RwLockReadGuard};
+use crate::shim::{lock, read, thread_local, write, Arc, Counter, Mutex, RwLock, RwLockReadGuard};
 
 thread_local! {
-    /// The channels this thread holds the value lock of, by address: reading (a live
+    /// The channels this thread holds the value lock of, by id: reading (a live
     /// `Ref`) or writing (inside `send_modify`). A send while this thread reads, or a
     /// `borrow` while it writes, would wait for itself forever; with this list it
     /// panics and says why instead.
     // loom's thread_local! takes no `const {}` initializer.
     #[allow(clippy::missing_const_for_thread_local)]
-    static HELD_HERE: RefCell<Vec<(usize, Access)>> = RefCell::new(Vec::new());
+    static HELD_HERE: RefCell<Vec<(u64, Access)>> = RefCell::new(Vec::new());
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,17 +43,26 @@ enum Access {
     Write,
 }
 
-/// This thread holds `shared`'s value lock while a `Hold` lives.
-struct Hold(usize);
+/// Channel ids for `HELD_HERE`: never reused, so an entry leaked with a `Ref`
+/// (`mem::forget`) concerns only its own channel, not one later made at the same
+/// address. A counter, no synchronisation: `Counter` is a std atomic even under loom.
+static NEXT_ID: Counter = Counter::new(0);
+
+/// This thread holds the value lock of the channel with this id while a `Hold` lives.
+struct Hold(u64);
 
 impl Hold {
-    fn new<T>(shared: &Arc<Shared<T>>, access: Access, what: &str) -> Hold {
-        let address = Arc::as_ptr(shared) as usize;
-        let clash = HELD_HERE.with(|held| {
-            held.borrow()
-                .iter()
-                .any(|&(a, had)| a == address && (had == Access::Write || access == Access::Write))
-        });
+    fn new<T>(shared: &Shared<T>, access: Access, what: &str) -> Hold {
+        let id = shared.id;
+        // `try_with`: during thread-local destruction (a `Ref` kept in another
+        // thread-local) the list may be gone; then there is nothing to check.
+        let clash = HELD_HERE
+            .try_with(|held| {
+                held.borrow().iter().any(|&(other, had)| {
+                    other == id && (had == Access::Write || access == Access::Write)
+                })
+            })
+            .unwrap_or(false);
         if clash {
             panic!(
                 "watch: {what} on a channel whose value this thread holds (a Ref from \
@@ -62,21 +71,21 @@ impl Hold {
                  inside send_modify"
             );
         }
-        HELD_HERE.with(|held| held.borrow_mut().push((address, access)));
-        Hold(address)
+        let _ = HELD_HERE.try_with(|held| held.borrow_mut().push((id, access)));
+        Hold(id)
     }
 
     /// Panics as `new` would, without holding anything.
-    fn check<T>(shared: &Arc<Shared<T>>, what: &str) {
+    fn check<T>(shared: &Shared<T>, what: &str) {
         drop(Hold::new(shared, Access::Write, what));
     }
 }
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        HELD_HERE.with(|held| {
+        let _ = HELD_HERE.try_with(|held| {
             let mut held = held.borrow_mut();
-            if let Some(at) = held.iter().rposition(|&(a, _)| a == self.0) {
+            if let Some(at) = held.iter().rposition(|&(id, _)| id == self.0) {
                 held.swap_remove(at);
             }
         });
@@ -103,6 +112,7 @@ impl Drop for Hold {
 /// ```
 pub fn channel<T>(initial: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
+        id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         value: RwLock::new(initial),
         state: Mutex::new(State {
             version: 0,
@@ -121,6 +131,8 @@ pub fn channel<T>(initial: T) -> (Sender<T>, Receiver<T>) {
 
 #[derive(Debug)]
 struct Shared<T> {
+    /// For `HELD_HERE` (see `Hold`).
+    id: u64,
     value: RwLock<T>,
     state: Mutex<State>,
 }
@@ -317,7 +329,9 @@ pub struct Receiver<T> {
 
 impl<T> Receiver<T> {
     /// The current value, without marking it seen. A `Ref` is a read lock: hold it
-    /// briefly, never across an `.await`.
+    /// briefly, never across an `.await`, and one at a time: with a send from another
+    /// thread waiting for the lock, std's `RwLock` lets no second reader in, so a
+    /// second `borrow` on the same thread would wait for the first.
     ///
     /// # Examples
     ///
