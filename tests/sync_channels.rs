@@ -5,6 +5,7 @@ mod common;
 use common::DropCounter;
 
 use std::{
+    future::Future,
     pin::pin,
     sync::{
         atomic::{AtomicUsize, Ordering::SeqCst},
@@ -335,4 +336,44 @@ fn a_leaked_ref_concerns_only_its_own_channel() {
     let (tx, rx) = watch::channel(0u64); // perhaps at the same address
     tx.send(1).unwrap();
     assert_eq!(*rx.borrow(), 1);
+}
+
+#[test]
+fn a_producer_waiting_in_closed_is_woken_when_the_receiver_goes() {
+    let (tx, rx) = mpsc::channel::<u8>(1);
+    let probe = Probe::new();
+    let mut closed = pin!(tx.closed());
+    assert!(poll_with(closed.as_mut(), &probe).is_pending());
+    drop(rx);
+    assert_eq!(probe.wakes(), 1);
+    assert!(poll_with(closed.as_mut(), &probe).is_ready());
+}
+
+#[test]
+fn closed_futures_dropped_turn_after_turn_leave_nothing_behind() {
+    // A select! loop makes and drops one `closed()` per turn: each must leave the line.
+    struct Abandoned(Arc<AtomicUsize>);
+    impl std::task::Wake for Abandoned {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for Abandoned {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let (tx, _rx) = mpsc::unbounded_channel::<u8>();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    for _ in 0..1000 {
+        let waker = std::task::Waker::from(Arc::new(Abandoned(dropped.clone())));
+        let mut closed = pin!(tx.closed());
+        assert!(closed
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker))
+            .is_pending());
+    }
+    assert_eq!(
+        dropped.load(SeqCst),
+        1000,
+        "every waker left with its future"
+    );
 }

@@ -18,10 +18,12 @@
 use std::{
     collections::VecDeque,
     fmt,
+    future::Future,
+    pin::Pin,
     task::{Context, Poll, Waker},
 };
 
-use super::line::wake_all;
+use super::line::{wake_all, Line, Ticket};
 use super::semaphore::{Semaphore, TryAcquireError};
 use crate::shim::{lock, Arc, Mutex};
 
@@ -114,6 +116,8 @@ struct Queue<T> {
     senders: usize,
     /// The receiver closed or dropped: sends fail.
     closed: bool,
+    /// Senders waiting in `closed()` for that to happen.
+    closing: Line<Waker>,
 }
 
 impl<T> Chan<T> {
@@ -124,6 +128,7 @@ impl<T> Chan<T> {
                 receiver: None,
                 senders: 1,
                 closed: false,
+                closing: Line::new(),
             }),
             room,
         })
@@ -144,6 +149,63 @@ impl<T> Chan<T> {
 
     fn is_closed(&self) -> bool {
         lock(&self.queue).closed
+    }
+}
+
+/// The future of [`Sender::closed`] and [`UnboundedSender::closed`].
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = turtles_executor::sync::mpsc::unbounded_channel::<()>();
+/// drop(rx);
+/// let closed: turtles_executor::sync::mpsc::Closed<'_, ()> = tx.closed();
+/// turtles_executor::block_on(closed);
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Closed<'a, T> {
+    chan: &'a Chan<T>,
+    /// `Some` while in line. A `select!` loop makes and drops one of these per turn,
+    /// so a dropped one must leave (see `Drop`), or the line would grow.
+    ticket: Option<Ticket>,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let waker = cx.waker().clone(); // user code: outside the lock (line.rs)
+        let mut queue = lock(&this.chan.queue);
+        // Closing empties the line, so a ticket may be stale: leave before looking.
+        let stale = this
+            .ticket
+            .take()
+            .and_then(|ticket| queue.closing.leave(ticket));
+        if queue.closed {
+            drop(queue);
+            drop((stale, waker));
+            return Poll::Ready(());
+        }
+        this.ticket = Some(queue.closing.join(waker));
+        drop(queue);
+        drop(stale);
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket {
+            let left = lock(&self.chan.queue).closing.leave(ticket);
+            drop(left);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Closed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Closed").finish_non_exhaustive()
     }
 }
 
@@ -275,6 +337,24 @@ impl<T> Sender<T> {
         self.chan.chan.is_closed()
     }
 
+    /// Waits until the receiver is gone or closed: lets a producer stop work nobody
+    /// will receive (in a `select` beside the work).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = turtles_executor::sync::mpsc::channel::<u8>(1);
+    /// std::thread::spawn(move || drop(rx));
+    /// turtles_executor::block_on(tx.closed());
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: &self.chan.chan,
+            ticket: None,
+        }
+    }
+
     fn room(&self) -> &Semaphore {
         self.chan
             .chan
@@ -340,6 +420,22 @@ impl<T> UnboundedSender<T> {
     /// ```
     pub fn is_closed(&self) -> bool {
         self.chan.chan.is_closed()
+    }
+
+    /// Waits until the receiver is gone or closed (see [`Sender::closed`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = turtles_executor::sync::mpsc::unbounded_channel::<u8>();
+    /// rx.close();
+    /// turtles_executor::block_on(tx.closed());
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: &self.chan.chan,
+            ticket: None,
+        }
     }
 }
 
@@ -480,10 +576,15 @@ impl<T> Receiver<T> {
     /// assert_eq!(turtles_executor::block_on(rx.recv()), None);
     /// ```
     pub fn close(&mut self) {
-        lock(&self.chan.queue).closed = true;
+        let closing: Vec<Waker> = {
+            let mut queue = lock(&self.chan.queue);
+            queue.closed = true;
+            queue.closing.drain().collect()
+        };
         if let Some(room) = &self.chan.room {
             room.close();
         }
+        wake_all(closing);
     }
 }
 
