@@ -150,6 +150,14 @@ impl<T> Chan<T> {
     fn is_closed(&self) -> bool {
         lock(&self.queue).closed
     }
+
+    /// What both kinds of sender's `closed()` wait on.
+    fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: self,
+            ticket: None,
+        }
+    }
 }
 
 /// The future of [`Sender::closed`] and [`UnboundedSender::closed`].
@@ -349,10 +357,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn closed(&self) -> Closed<'_, T> {
-        Closed {
-            chan: &self.chan.chan,
-            ticket: None,
-        }
+        self.chan.chan.closed()
     }
 
     fn room(&self) -> &Semaphore {
@@ -432,10 +437,7 @@ impl<T> UnboundedSender<T> {
     /// turtles_executor::block_on(tx.closed());
     /// ```
     pub fn closed(&self) -> Closed<'_, T> {
-        Closed {
-            chan: &self.chan.chan,
-            ticket: None,
-        }
+        self.chan.chan.closed()
     }
 }
 

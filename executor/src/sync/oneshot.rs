@@ -248,14 +248,13 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Receiver<T> {
     fn poll_value(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let this = self;
-        match this.try_recv() {
+        match self.try_recv() {
             Ok(value) => return Poll::Ready(Ok(value)),
             Err(TryRecvError::Closed) => return Poll::Ready(Err(RecvError(()))),
             Err(TryRecvError::Empty) => {}
         }
         let waker = cx.waker().clone(); // user code: outside the lock (line.rs)
-        let mut slot = lock(&this.shared);
+        let mut slot = lock(&self.shared);
         // Look again: the lock was let go for the clone.
         if let Some(value) = slot.value.take() {
             slot.sender_gone = true;

@@ -387,19 +387,18 @@ impl<'a> Acquire<'a> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<SemaphorePermit<'a>, AcquireError>> {
-        let this = self;
-        let semaphore = this.semaphore;
+        let semaphore = self.semaphore;
         // A closure, not a value: a permit made and not returned would give its
         // permits back when dropped.
-        let needed = this.needed;
+        let needed = self.needed;
         let granted = || Poll::Ready(Ok(SemaphorePermit::new(semaphore, needed)));
-        let Some(ticket) = this.ticket else {
+        let Some(ticket) = self.ticket else {
             // First poll: the fast path takes the permits without touching a waker.
             let mut state = lock(&semaphore.state);
             if state.closed {
                 return Poll::Ready(Err(AcquireError(())));
             }
-            if state.try_take(this.needed) {
+            if state.try_take(self.needed) {
                 return granted();
             }
             drop(state);
@@ -409,13 +408,13 @@ impl<'a> Acquire<'a> {
             if state.closed {
                 return Poll::Ready(Err(AcquireError(())));
             }
-            if state.try_take(this.needed) {
+            if state.try_take(self.needed) {
                 drop(state);
                 drop(waker);
                 return granted();
             }
-            this.ticket = Some(state.line.join(Waiter {
-                needed: this.needed,
+            self.ticket = Some(state.line.join(Waiter {
+                needed: self.needed,
                 waker,
             }));
             return Poll::Pending;
@@ -427,14 +426,14 @@ impl<'a> Acquire<'a> {
             // Served: the permits were taken for us when we left the line.
             None => {
                 drop(state);
-                this.ticket = None;
+                self.ticket = None;
                 granted()
             }
             Some(_) if closed => {
                 let left = state.line.leave(ticket);
                 drop(state);
                 drop(left);
-                this.ticket = None;
+                self.ticket = None;
                 Poll::Ready(Err(AcquireError(())))
             }
             Some(waiter) => {
