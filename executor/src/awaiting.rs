@@ -11,7 +11,9 @@
 //!
 //! The record goes to a thread-local, and the executor moves it into the task after the
 //! poll: one thread-local store per `Pending` of a leaf future, one thread-local read
-//! per poll, and a lock only when the task's record changes. The watchdog reads it when
+//! per poll, and a lock only when the task's record changes (the task keeps it under its
+//! join slot's lock, `join.rs`; the state word's RECORDED flag says whether it is
+//! filled, `state.rs`). The watchdog reads it when
 //! a poll runs too long ("it last waited at src/main.rs:42").
 //!
 //! What it is, exactly: the last turtles leaf future that returned `Pending` during the
@@ -25,39 +27,35 @@
 //! The thread-local is std's even under loom (see `shim.rs`): it is a diagnostic, part
 //! of no synchronisation protocol.
 
-use std::{cell::Cell, fmt, panic::Location};
+use std::{cell::Cell, fmt, num::NonZeroU64, panic::Location};
 
-use crate::shim::{lock, Mutex};
-
-/// What a task waited on when it last returned `Pending`.
+/// What a task waited on when it last returned `Pending`: a line of the user's code,
+/// or the `JoinHandle` of another task.
+///
+/// A struct rather than an enum `At(line) | Task { id, spawned_at }`: that enum needs a
+/// tag and takes 24 bytes as an `Option`, this takes 16 (the reference's niche is the
+/// `None`), and every task keeps one (see `Task`'s size test).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Awaiting {
-    /// A turtles leaf future made at this line of the user's code.
-    At(&'static Location<'static>),
-    /// The `JoinHandle` of another task.
-    Task {
-        id: u64,
-        spawned_at: &'static Location<'static>,
-    },
+pub(crate) struct Awaiting {
+    /// The line of a turtles leaf future; for a `JoinHandle`, the awaited task's spawn.
+    at: &'static Location<'static>,
+    /// `Some(id)`: the task waits for the `JoinHandle` of task `id` (ids start at 1).
+    task: Option<NonZeroU64>,
 }
 
 impl Awaiting {
+    /// The user's line it waits at, unless it waits for a `JoinHandle`.
     pub(crate) fn location(self) -> Option<&'static Location<'static>> {
-        match self {
-            Awaiting::At(location) => Some(location),
-            Awaiting::Task { .. } => None,
-        }
+        self.task.is_none().then_some(self.at)
     }
 }
 
 /// `src/main.rs:42:9`, or `the JoinHandle of task #7 (spawned at src/main.rs:40:5)`.
 impl fmt::Display for Awaiting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Awaiting::At(location) => write!(f, "{location}"),
-            Awaiting::Task { id, spawned_at } => {
-                write!(f, "the JoinHandle of task #{id} (spawned at {spawned_at})")
-            }
+        match self.task {
+            None => write!(f, "{}", self.at),
+            Some(id) => write!(f, "the JoinHandle of task #{id} (spawned at {})", self.at),
         }
     }
 }
@@ -97,12 +95,18 @@ std::thread_local! {
 /// # drop(never());
 /// ```
 pub fn record_awaiting(location: &'static Location<'static>) {
-    record(Awaiting::At(location));
+    record(Awaiting {
+        at: location,
+        task: None,
+    });
 }
 
 /// A `JoinHandle` returns `Pending`: its task waits for task `id`.
 pub(crate) fn record_join(id: u64, spawned_at: &'static Location<'static>) {
-    record(Awaiting::Task { id, spawned_at });
+    record(Awaiting {
+        at: spawned_at,
+        task: NonZeroU64::new(id), // never 0: ids start at 1 (`meta.rs`)
+    });
 }
 
 fn record(awaiting: Awaiting) {
@@ -119,46 +123,4 @@ pub(crate) fn take() -> Option<Awaiting> {
     }
     RECORDED.set(false);
     LAST.take()
-}
-
-/// A task's last [`Awaiting`], written by the thread that polls it, read by the
-/// watchdog. A mutex because a `&'static Location` cannot live in an atomic without
-/// `unsafe`; it is locked only when a poll changes it, and by the watchdog, so it is
-/// never contended in practice.
-///
-/// `repr(C)`, `filled` first: after a poll that recorded nothing (most polls) only
-/// `filled` is read, and it sits right behind the task's state (see `Header`).
-#[derive(Debug, Default)]
-#[repr(C)]
-pub(crate) struct AwaitSlot {
-    /// Whether `last` is `Some`: a poll that recorded nothing skips the lock unless it
-    /// must clear an older record. Written only by the thread that owns the future
-    /// (the task's state machine orders those threads), so `Relaxed` is enough.
-    filled: std::sync::atomic::AtomicBool,
-    last: Mutex<Option<Awaiting>>,
-}
-
-impl AwaitSlot {
-    /// After a poll that returned `Pending`: what it recorded (from [`take`]) is now
-    /// where the task waits. Nothing recorded means it waits on something turtles
-    /// cannot name, so an older record is cleared rather than left to mislead.
-    #[inline]
-    pub(crate) fn update(&self, recorded: Option<Awaiting>) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if recorded.is_some() || self.filled.load(Relaxed) {
-            self.replace(recorded);
-        }
-    }
-
-    /// The rare half of `update`, kept out of line so that the common one inlines.
-    #[cold]
-    fn replace(&self, recorded: Option<Awaiting>) {
-        use std::sync::atomic::Ordering::Relaxed;
-        *lock(&self.last) = recorded;
-        self.filled.store(recorded.is_some(), Relaxed);
-    }
-
-    pub(crate) fn get(&self) -> Option<Awaiting> {
-        *lock(&self.last)
-    }
 }

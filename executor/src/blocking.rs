@@ -21,7 +21,7 @@ use std::{
 };
 
 use crate::{
-    header::{Header, Outcome},
+    header::{Header, Outcome, NO_KEY},
     join::{Abort, Join, JoinError, JoinHandle},
     meta::TaskMeta,
     panic::PanicHook,
@@ -188,7 +188,7 @@ impl BlockingPool {
         T: Send + 'static,
     {
         let task = Arc::new(BlockingTask {
-            header: Header::new(meta),
+            header: Header::new(meta, NO_KEY), // a queue, not a registry, keeps these
             closure: Mutex::new(Some(f)),
             hook: self.shared.hook.clone(),
         });

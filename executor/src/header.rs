@@ -20,11 +20,11 @@
 use std::any::Any;
 
 use crate::{
-    awaiting::AwaitSlot,
+    awaiting::Awaiting,
     join::{JoinError, JoinSlot},
     meta::TaskMeta,
     panic::{drop_catching, report_and_drop, PanicHook},
-    state::State,
+    state::{AfterPending, State},
 };
 
 /// The part of a task that outlives its future. `repr(C)`: the state, touched by every
@@ -33,13 +33,17 @@ use crate::{
 #[repr(C)]
 pub(crate) struct Header<T> {
     pub(crate) state: State,
-    /// Where the task last waited (`awaiting.rs`): looked at after every `Pending`, so
-    /// right behind the state, on the same cache line (behind `meta` it cost yield_many
-    /// a second line per poll, ~20%).
-    pub(crate) awaiting: AwaitSlot,
+    /// The task's place in its owner's books: its registry key for a `Send` task, its
+    /// slab key for a local one; [`NO_KEY`] if it was never entered (spawned after
+    /// shutdown). 32 bits, beside the 32-bit state: together one 8-byte word.
+    pub(crate) key: u32,
     pub(crate) meta: TaskMeta,
+    /// The output slot; it also keeps where the task last waited (`join.rs` says why).
     pub(crate) join: JoinSlot<T>,
 }
+
+/// The key of a task that is in nobody's books.
+pub(crate) const NO_KEY: u32 = u32::MAX;
 
 /// How the future ended, as the owner of the future saw it.
 pub(crate) enum Outcome<T> {
@@ -52,13 +56,28 @@ pub(crate) enum Outcome<T> {
 }
 
 impl<T> Header<T> {
-    pub(crate) fn new(meta: TaskMeta) -> Self {
+    pub(crate) fn new(meta: TaskMeta, key: u32) -> Self {
         Header {
             state: State::new_scheduled(),
-            awaiting: AwaitSlot::default(),
+            key,
             meta,
             join: JoinSlot::new(),
         }
+    }
+
+    /// The owner of the future, after a poll returned `Pending` having recorded
+    /// `recorded` (`awaiting::take`): keeps the record, then ends the poll. Nothing
+    /// recorded means the task waits on something turtles cannot name, so an older
+    /// record is cleared rather than left to mislead; a poll that recorded nothing and
+    /// has nothing to clear (`yield_now`, most polls) takes no lock.
+    #[inline]
+    pub(crate) fn after_pending(&self, recorded: Option<Awaiting>) -> AfterPending {
+        let filled = recorded.is_some();
+        if filled || self.state.has_record() {
+            self.join.set_awaiting(recorded);
+        }
+        // From here on another thread may own the task: the record is written before.
+        self.state.after_pending(filled)
     }
 
     /// The one completion path (see the module docs). Only the owner of the future

@@ -28,7 +28,7 @@ use std::{
 };
 
 use crate::{
-    awaiting,
+    awaiting::{self, Awaiting},
     meta::TaskMeta,
     panic::{
         call_catching, drop_catching, panic_message, report_and_drop, report_unobserved, PanicHook,
@@ -37,9 +37,23 @@ use crate::{
 };
 
 /// Where a task's output waits for its `JoinHandle`.
+///
+/// The same lock also keeps where the task last waited ([`Awaiting`], written after a
+/// `Pending` poll that changed it, read by the watchdog). It has nothing to do with the
+/// output; it shares this mutex because a mutex of its own costs every task 16 bytes,
+/// and those 16 bytes are what keeps an `Arc<Task>` within 128 bytes, where glibc's
+/// allocator is fastest (`Task`'s size test; BENCHMARKS.md). The two users of the lock
+/// are brief and rarely meet: the record changes only when a task waits somewhere new.
 #[derive(Debug)]
 pub(crate) struct JoinSlot<T> {
-    slot: Mutex<Slot<T>>,
+    slot: Mutex<Shelf<T>>,
+}
+
+/// What the slot's lock guards.
+#[derive(Debug)]
+struct Shelf<T> {
+    output: Slot<T>,
+    awaiting: Option<Awaiting>,
 }
 
 #[derive(Debug)]
@@ -59,19 +73,22 @@ enum Slot<T> {
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
-            slot: Mutex::new(Slot::Waiting { waker: None }),
+            slot: Mutex::new(Shelf {
+                output: Slot::Waiting { waker: None },
+                awaiting: None,
+            }),
         }
     }
 
     /// The task side, exactly once: hand over the output. Never unwinds: a panic in the
     /// handle's waker, or in dropping an output nobody will read, goes to `hook`.
     pub(crate) fn deliver(&self, output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
-        let mut slot = lock(&self.slot);
-        match &mut *slot {
+        let mut shelf = lock(&self.slot);
+        match &mut shelf.output {
             Slot::Waiting { waker } => {
                 let waker = waker.take();
-                *slot = Slot::Ready(output); // Waiting --> Ready
-                drop(slot);
+                shelf.output = Slot::Ready(output); // Waiting --> Ready
+                drop(shelf);
                 // Never wake with the lock held: the waker may poll or drop this very handle.
                 if let Some(waker) = waker {
                     if let Err(panic) = call_catching(|| waker.wake()) {
@@ -80,7 +97,7 @@ impl<T> JoinSlot<T> {
                 }
             }
             Slot::Detached => {
-                drop(slot); // Waiting --> Detached happened first: nobody will read it
+                drop(shelf); // Waiting --> Detached happened first: nobody will read it
                 discard(output, meta, hook);
             }
             Slot::Ready(_) | Slot::Taken => {
@@ -96,25 +113,25 @@ impl<T> JoinSlot<T> {
         // and the slot looked at again. Declared before the guard, so it drops after it.
         let mut fresh: Option<Waker> = None;
         loop {
-            let mut slot = lock(&self.slot);
-            match &mut *slot {
+            let mut shelf = lock(&self.slot);
+            match &mut shelf.output {
                 Slot::Waiting { waker } => {
                     if waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                         return Poll::Pending; // polled again by the same task
                     }
                     let Some(new) = fresh.take() else {
-                        drop(slot);
+                        drop(shelf);
                         fresh = Some(cx.waker().clone());
                         continue;
                     };
                     let replaced = waker.replace(new);
-                    drop(slot);
+                    drop(shelf);
                     // A waker's `Drop` is user code too. It belongs to whoever polls
                     // the handle, so its panic is theirs.
                     drop(replaced);
                     return Poll::Pending;
                 }
-                Slot::Ready(_) => match std::mem::replace(&mut *slot, Slot::Taken) {
+                Slot::Ready(_) => match std::mem::replace(&mut shelf.output, Slot::Taken) {
                     Slot::Ready(output) => return Poll::Ready(output), // Ready --> Taken
                     _ => unreachable!("matched Ready just above, under the same lock"),
                 },
@@ -131,17 +148,17 @@ impl<T> JoinSlot<T> {
 
     /// Whether the handle's next poll returns `Ready`.
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(*lock(&self.slot), Slot::Ready(_) | Slot::Taken)
+        matches!(lock(&self.slot).output, Slot::Ready(_) | Slot::Taken)
     }
 
     /// The handle side, once, when the handle is dropped or detached. Never unwinds.
     pub(crate) fn detach(&self, meta: &TaskMeta, hook: &PanicHook) {
         let previous = {
-            let mut slot = lock(&self.slot);
-            if let Slot::Taken = *slot {
+            let mut shelf = lock(&self.slot);
+            if let Slot::Taken = shelf.output {
                 return;
             }
-            std::mem::replace(&mut *slot, Slot::Detached) // Waiting | Ready --> Detached
+            std::mem::replace(&mut shelf.output, Slot::Detached) // Waiting | Ready --> Detached
         };
         // Whatever was inside (a waker, an uncollected output) goes outside the lock.
         match previous {
@@ -149,6 +166,16 @@ impl<T> JoinSlot<T> {
             Slot::Waiting { waker } => drop(waker), // the handle's own waker, dropped by its owner
             Slot::Taken | Slot::Detached => {}
         }
+    }
+
+    /// The owner of the future, after a `Pending` poll that changed where the task waits.
+    pub(crate) fn set_awaiting(&self, awaiting: Option<Awaiting>) {
+        lock(&self.slot).awaiting = awaiting;
+    }
+
+    /// Where the task last waited, for diagnostics.
+    pub(crate) fn awaiting(&self) -> Option<Awaiting> {
+        lock(&self.slot).awaiting
     }
 }
 

@@ -112,14 +112,14 @@ impl ReadyList {
 
 /// The `Send` half of a local task, as the ready list sees it.
 trait LocalTask: Send + Sync {
+    /// Its slot in the thread's slab.
     fn key(&self) -> usize;
     fn state(&self) -> &State;
 }
 
 /// The `Send` half of one local task: what its waker and its `JoinHandle` share.
 struct LocalHeader<T> {
-    /// Its slot in the thread's slab.
-    key: usize,
+    /// Its `key` is the task's slot in the thread's slab.
     header: Header<T>,
     ready: Arc<ReadyList>,
     hook: PanicHook,
@@ -127,7 +127,7 @@ struct LocalHeader<T> {
 
 impl<T: Send + 'static> LocalTask for LocalHeader<T> {
     fn key(&self) -> usize {
-        self.key
+        self.header.key as usize
     }
     fn state(&self) -> &State {
         &self.header.state
@@ -176,12 +176,19 @@ struct LocalCell<F: Future> {
     waker: Waker,
 }
 
+/// What one poll of a local task came to.
+enum Polled {
+    /// Finished (output or panic), through the completion path: out of the slab.
+    Over,
+    /// `Pending`, and the poll is over ([`Header::after_pending`]): what to do next.
+    Pending(AfterPending),
+}
+
 /// A [`LocalCell`] with its future's type erased, as the slab keeps it.
 trait LocalRun {
     /// Polls once with the task's own waker; a finished future (output or panic) goes
-    /// through the completion path, calling `release` to leave the slab. `true` if the
-    /// task is over.
-    fn poll(&mut self, release: &dyn Fn()) -> bool;
+    /// through the completion path, calling `release` to leave the slab.
+    fn poll(&mut self, release: &dyn Fn()) -> Polled;
     /// Drops the future unfinished, through the completion path.
     fn cancel(&mut self, release: &dyn Fn());
 }
@@ -203,7 +210,7 @@ where
     F: Future + 'static,
     F::Output: Send + 'static,
 {
-    fn poll(&mut self, release: &dyn Fn()) -> bool {
+    fn poll(&mut self, release: &dyn Fn()) -> Polled {
         let future = self
             .future
             .as_mut()
@@ -213,14 +220,16 @@ where
         let recorded = awaiting::take();
         let outcome = match polled {
             Ok(Poll::Pending) => {
-                self.task.header.awaiting.update(recorded);
-                return false;
+                // Ended here, where the task's type is known (no dynamic call), while
+                // the cell is out of the slab: only this thread pops the ready list, so
+                // a reschedule cannot reach the cell before `LocalSet::poll` puts it back.
+                return Polled::Pending(self.task.header.after_pending(recorded));
             }
             Ok(Poll::Ready(output)) => Outcome::Ready(output),
             Err(panic) => Outcome::Panicked(panic),
         };
         self.complete(outcome, release);
-        true
+        Polled::Over
     }
 
     fn cancel(&mut self, release: &dyn Fn()) {
@@ -272,9 +281,10 @@ impl LocalSet {
     {
         let mut tasks = self.tasks.borrow_mut();
         let slot = tasks.vacant_entry();
+        // A slab of 2^32 tasks would need hundreds of gigabytes.
+        let key = u32::try_from(slot.key()).expect("more than 2^32 local tasks on one thread");
         let task = Arc::new(LocalHeader {
-            key: slot.key(),
-            header: Header::new(meta),
+            header: Header::new(meta, key),
             ready: self.ready.clone(),
             hook: self.hook.clone(),
         });
@@ -310,11 +320,11 @@ impl LocalSet {
     fn poll(&self, task: Arc<dyn LocalTask>) {
         let key = task.key();
         let mut cell = self.take(key);
-        if cell.poll(&|| self.release(key)) {
+        let Polled::Pending(next) = cell.poll(&|| self.release(key)) else {
             return; // completed, and already out of the slab
-        }
+        };
         self.tasks.borrow_mut()[key].cell = Some(cell);
-        match task.state().after_pending() {
+        match next {
             AfterPending::Idle => {}
             AfterPending::Reschedule => self.ready.push(task),
             AfterPending::Cancel => self.cancel(key),

@@ -12,12 +12,14 @@ use crate::shim::{Arc, Counter};
 #[derive(Clone, Debug)]
 pub(crate) struct TaskMeta {
     pub(crate) id: u64,
-    pub(crate) name: Option<Arc<str>>,
+    /// An `Arc<String>`, not an `Arc<str>`: one pointer instead of two, 8 bytes less
+    /// in every task, named or not (`Task`'s size test); names are read only to report.
+    pub(crate) name: Option<Arc<String>>,
     pub(crate) location: &'static Location<'static>,
 }
 
 impl TaskMeta {
-    pub(crate) fn new(name: Option<Arc<str>>, location: &'static Location<'static>) -> Self {
+    pub(crate) fn new(name: Option<Arc<String>>, location: &'static Location<'static>) -> Self {
         // Ids only need to be unique, not ordered with anything: a plain counter (std
         // even under loom, see `shim.rs`).
         static NEXT_ID: Counter = Counter::new(1);

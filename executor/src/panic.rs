@@ -79,7 +79,7 @@ impl PanicReport {
     /// assert_eq!(*seen.lock().unwrap(), [Some("doomed".to_owned())]);
     /// ```
     pub fn task_name(&self) -> Option<&str> {
-        self.meta.name.as_deref()
+        self.meta.name.as_deref().map(String::as_str)
     }
 
     /// The task's numeric id, unique in this process.

@@ -8,6 +8,7 @@
 
 use slab::Slab;
 
+use crate::header::NO_KEY;
 use crate::shim::{lock, Arc, Mutex};
 use crate::task::Runnable;
 
@@ -32,26 +33,35 @@ struct Shard {
 
 impl Registry {
     /// Builds a task with its registry key and records it; `spread` (the task id)
-    /// picks the shard. After shutdown the task is built with no key and not
+    /// picks the shard. After shutdown the task is built with [`NO_KEY`] and not
     /// recorded; the caller cancels it.
+    ///
+    /// Keys are 32 bits (they share a word with the task's state, `header.rs`): room
+    /// for 2^28 live tasks per shard, 2^32 in all, which is more than memory can hold
+    /// (over 100 bytes each).
     pub(crate) fn insert_with<T: Runnable>(
         &self,
         spread: u64,
-        make: impl FnOnce(Option<usize>) -> Arc<T>,
+        make: impl FnOnce(u32) -> Arc<T>,
     ) -> Arc<T> {
         let shard = spread as usize % SHARDS;
         let mut shard_tasks = lock(&self.shards[shard]);
         if shard_tasks.closed {
             drop(shard_tasks);
-            return make(None);
+            return make(NO_KEY);
         }
         let entry = shard_tasks.tasks.vacant_entry();
-        let task = make(Some((entry.key() << SHARD_BITS) | shard));
+        let key = u32::try_from((entry.key() << SHARD_BITS) | shard)
+            .ok()
+            .filter(|&key| key != NO_KEY)
+            .expect("more than 2^32 live tasks: a registry key no longer fits in 32 bits");
+        let task = make(key);
         entry.insert(task.clone());
         task
     }
 
-    pub(crate) fn remove(&self, key: usize) {
+    pub(crate) fn remove(&self, key: u32) {
+        let key = key as usize;
         let task = lock(&self.shards[key % SHARDS])
             .tasks
             .try_remove(key >> SHARD_BITS);

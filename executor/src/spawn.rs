@@ -132,7 +132,7 @@ where
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
-    name: Option<Arc<str>>,
+    name: Option<Arc<String>>,
 }
 
 impl Builder {
@@ -161,7 +161,7 @@ impl Builder {
     /// assert!(err.to_string().starts_with("task 'fetch'"));
     /// ```
     pub fn name(mut self, name: &str) -> Self {
-        self.name = Some(name.into());
+        self.name = Some(Arc::new(name.to_owned()));
         self
     }
 

@@ -25,37 +25,47 @@
 //! any state but COMPLETE, and whichever thread next owns the future (the worker that
 //! pops it, or the one finishing a poll) drops the future instead of polling it again.
 //!
+//! [`RECORDED`] is orthogonal too, and orders nothing: it says whether the task's
+//! `awaiting` record (`awaiting.rs`) is filled, so that a poll which recorded nothing
+//! and has nothing to clear skips that record's lock. Only the owner of the future
+//! writes it, in the same compare-and-swap that ends its poll ([`State::after_pending`]);
+//! every other transition keeps it. It lives here, not in a flag of its own, because a
+//! separate byte would cost the task 8 bytes of padding (see `Task`'s size test).
+//!
 //! Invariants kept here (ARCHITECTURE.md, invariants 1 and 2):
 //! * only the thread that moved a task to SCHEDULED pushes it, so it sits in at most one queue;
 //! * only the thread that moved it SCHEDULED -> RUNNING polls it, so one poll at a time;
 //! * a wake during a poll is recorded as NOTIFIED and turned into exactly one more poll.
 
 use crate::shim::{
-    AtomicUsize,
-    Ordering::{AcqRel, Acquire},
+    AtomicU32,
+    Ordering::{AcqRel, Acquire, Relaxed},
 };
 
 /// Not queued, not running: the task waits for a wake. Its future is at rest.
 /// --> SCHEDULED (wake, abort), or COMPLETE at shutdown.
-const IDLE: usize = 0;
+const IDLE: u32 = 0;
 /// In exactly one run queue. Further wakes do nothing: one poll will see them all.
 /// --> RUNNING (a worker pops it), or COMPLETE at shutdown.
-const SCHEDULED: usize = 1;
+const SCHEDULED: u32 = 1;
 /// One thread owns the future and is polling it (or about to drop it).
 /// --> NOTIFIED (woken meanwhile), IDLE (poll returned `Pending`), COMPLETE (finished).
-const RUNNING: usize = 2;
+const RUNNING: u32 = 2;
 /// The task was woken while it was being polled. The worker that is polling it will
 /// put it back in a queue when `poll` returns, so the waker must not.
 /// --> SCHEDULED (the poll returned `Pending`), COMPLETE (it finished anyway).
-const NOTIFIED: usize = 3;
+const NOTIFIED: u32 = 3;
 /// The future is gone and the output (or the panic, or the cancellation) is on its way
 /// to the join slot. Terminal: every later wake is a no-op, which is what makes a stray
 /// `Waker` harmless.
-const COMPLETE: usize = 4;
-const LIFECYCLE: usize = 0b0111;
+const COMPLETE: u32 = 4;
+const LIFECYCLE: u32 = 0b0111;
 /// Abort was requested. The next owner of the future drops it instead of polling it.
 /// Set once, never cleared; meaningless once COMPLETE.
-const CANCELLED: usize = 0b1000;
+const CANCELLED: u32 = 0b1000;
+/// The task's `awaiting` record is filled (a diagnostic; see the module docs). Written
+/// only by `after_pending`, kept by every other transition but `complete`.
+const RECORDED: u32 = 0b1_0000;
 
 /// What the thread that called `wake` (or `abort`) must do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -92,14 +102,16 @@ pub enum AfterPending {
     Cancel,
 }
 
-/// The atomic word; see the module docs for the diagram.
+/// The atomic word; see the module docs for the diagram. 32 bits are plenty for five
+/// bits of state, and leave the other half of the header's first 8 bytes to its key
+/// (`Header`).
 #[derive(Debug)]
-pub struct State(AtomicUsize);
+pub struct State(AtomicU32);
 
 impl State {
     /// A new task starts SCHEDULED because spawning pushes it straight into a queue.
     pub fn new_scheduled() -> Self {
-        State(AtomicUsize::new(SCHEDULED))
+        State(AtomicU32::new(SCHEDULED))
     }
 
     /// Whether the task sits in a run queue, waiting for a worker. A snapshot, for
@@ -143,8 +155,18 @@ impl State {
         }
     }
 
-    /// The polling worker, after `poll` returned `Pending`.
-    pub fn after_pending(&self) -> AfterPending {
+    /// The owner of the future: whether the task's `awaiting` record is filled. Only the
+    /// owner writes the flag, and it became the owner through an `Acquire`, so a relaxed
+    /// load sees the last owner's word.
+    pub fn has_record(&self) -> bool {
+        self.0.load(Relaxed) & RECORDED != 0
+    }
+
+    /// The polling worker, after `poll` returned `Pending`; `recorded`: whether the
+    /// task's `awaiting` record is filled now.
+    #[inline]
+    pub fn after_pending(&self, recorded: bool) -> AfterPending {
+        let recorded = u32::from(recorded) * RECORDED; // branch-free
         let mut current = self.0.load(Acquire);
         loop {
             if current & CANCELLED != 0 {
@@ -155,7 +177,10 @@ impl State {
                 NOTIFIED => (SCHEDULED, AfterPending::Reschedule), // NOTIFIED --> SCHEDULED: we re-queue it
                 s => unreachable!("a task being polled must be RUNNING or NOTIFIED, found {s:#b}"),
             };
-            match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            match self
+                .0
+                .compare_exchange_weak(current, next | recorded, AcqRel, Acquire)
+            {
                 Ok(_) => return outcome,
                 Err(actual) => current = actual,
             }
@@ -177,7 +202,7 @@ impl State {
             let (next, action) = match current & LIFECYCLE {
                 COMPLETE => return OnWake::Covered, // too late: the output is kept
                 _ if current & CANCELLED != 0 => return OnWake::Covered, // already requested
-                IDLE => (SCHEDULED | CANCELLED, OnWake::Schedule), // IDLE --> SCHEDULED|CANCELLED: a worker drops it
+                IDLE => (current | SCHEDULED | CANCELLED, OnWake::Schedule), // IDLE --> SCHEDULED|CANCELLED: a worker drops it
                 _ => (current | CANCELLED, OnWake::Covered), // its current owner will see the flag
             };
             match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {
@@ -193,15 +218,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn recorded_is_set_by_after_pending_and_kept_by_every_other_transition() {
+        let s = State::new_scheduled();
+        assert_eq!(s.start(), OnStart::Poll);
+        assert!(!s.has_record());
+        assert_eq!(s.after_pending(true), AfterPending::Idle);
+        assert_eq!(s.wake(), OnWake::Schedule);
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.wake(), OnWake::Covered); // RUNNING --> NOTIFIED
+        assert!(s.has_record(), "kept by wake, start and notify");
+        assert_eq!(s.after_pending(false), AfterPending::Reschedule);
+        assert!(!s.has_record(), "cleared by the owner");
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.after_pending(true), AfterPending::Idle);
+        assert_eq!(s.abort(), OnWake::Schedule);
+        assert!(s.has_record(), "kept by abort");
+        assert_eq!(s.start(), OnStart::Cancel);
+        s.complete();
+        assert_eq!(s.wake(), OnWake::Covered);
+    }
+
+    #[test]
     fn wake_while_running_is_turned_into_one_reschedule() {
         let s = State::new_scheduled();
         assert_eq!(s.start(), OnStart::Poll);
         assert_eq!(s.wake(), OnWake::Covered);
         assert_eq!(s.wake(), OnWake::Covered);
-        assert_eq!(s.after_pending(), AfterPending::Reschedule);
+        assert_eq!(s.after_pending(false), AfterPending::Reschedule);
         assert_eq!(s.wake(), OnWake::Covered, "already scheduled");
         assert_eq!(s.start(), OnStart::Poll);
-        assert_eq!(s.after_pending(), AfterPending::Idle);
+        assert_eq!(s.after_pending(false), AfterPending::Idle);
         assert_eq!(s.wake(), OnWake::Schedule);
     }
 
@@ -209,7 +255,7 @@ mod tests {
     fn abort_of_an_idle_task_schedules_its_cancellation() {
         let s = State::new_scheduled();
         assert_eq!(s.start(), OnStart::Poll);
-        assert_eq!(s.after_pending(), AfterPending::Idle);
+        assert_eq!(s.after_pending(false), AfterPending::Idle);
         assert_eq!(s.abort(), OnWake::Schedule);
         assert_eq!(s.abort(), OnWake::Covered);
         assert_eq!(s.wake(), OnWake::Covered);
@@ -223,7 +269,7 @@ mod tests {
         let s = State::new_scheduled();
         assert_eq!(s.start(), OnStart::Poll);
         assert_eq!(s.abort(), OnWake::Covered);
-        assert_eq!(s.after_pending(), AfterPending::Cancel);
+        assert_eq!(s.after_pending(false), AfterPending::Cancel);
         s.complete();
         assert_eq!(s.abort(), OnWake::Covered);
         assert_eq!(s.wake(), OnWake::Covered);

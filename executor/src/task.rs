@@ -33,7 +33,7 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::{
     awaiting::{self, Awaiting},
-    header::{Header, Outcome},
+    header::{Header, Outcome, NO_KEY},
     join::{Abort, Join, JoinError},
     meta::TaskMeta,
     panic::PanicHook,
@@ -48,7 +48,7 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn schedule(&self, task: Arc<dyn Runnable>);
     /// The task is over: take it off the books. `key` is the registry key it was built
     /// with (`None` if it was spawned after shutdown and never registered).
-    fn release(&self, key: Option<usize>);
+    fn release(&self, key: Option<u32>);
     /// Where panics go that no `JoinHandle` can observe.
     fn panic_hook(&self) -> &PanicHook;
 }
@@ -97,9 +97,8 @@ pub(crate) struct Task<F: Future, S> {
     /// `None` once the future is gone (finished, cancelled or shut down).
     future: Mutex<Option<Pin<Box<F>>>>,
     scheduler: Arc<S>,
+    /// Its `key` is the scheduler's registry key.
     header: Header<F::Output>,
-    /// The scheduler's registry key (`None`: spawned after shutdown, never registered).
-    registry_key: Option<usize>,
     _leak: LeakTracker,
 }
 
@@ -109,23 +108,18 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    pub(crate) fn new(
-        future: F,
-        meta: TaskMeta,
-        scheduler: Arc<S>,
-        registry_key: Option<usize>,
-    ) -> Self {
+    /// `registry_key`: [`NO_KEY`] for a task spawned after shutdown, never registered.
+    pub(crate) fn new(future: F, meta: TaskMeta, scheduler: Arc<S>, registry_key: u32) -> Self {
         Task {
-            header: Header::new(meta),
+            header: Header::new(meta, registry_key),
             scheduler,
-            registry_key,
             future: Mutex::new(Some(Box::pin(future))),
             _leak: LeakTracker::new(),
         }
     }
 
-    pub(crate) fn registry_key(&self) -> Option<usize> {
-        self.registry_key
+    pub(crate) fn registry_key(&self) -> Option<u32> {
+        (self.header.key != NO_KEY).then_some(self.header.key)
     }
 
     /// The completion path (`header.rs`), with this task's future, scheduler and key.
@@ -134,7 +128,7 @@ where
         self.header.complete(
             future,
             outcome,
-            || self.scheduler.release(self.registry_key),
+            || self.scheduler.release(self.registry_key()),
             self.scheduler.panic_hook(),
         );
     }
@@ -172,9 +166,7 @@ where
 
         match polled {
             Ok(Poll::Pending) => {
-                // Before `after_pending`: from then on another thread may own the task.
-                self.header.awaiting.update(recorded);
-                match self.header.state.after_pending() {
+                match self.header.after_pending(recorded) {
                     AfterPending::Idle => {}
                     // Woken during its own poll: the caller re-queues it, behind the tasks
                     // already waiting (that is what makes `yield_now` fair).
@@ -201,7 +193,7 @@ where
     }
 
     fn awaiting(&self) -> Option<Awaiting> {
-        self.header.awaiting.get()
+        self.header.join.awaiting()
     }
 
     fn is_queued(&self) -> bool {

@@ -94,7 +94,7 @@ pub struct StallReport {
 impl StallReport {
     /// The task's name, if it was spawned with one.
     pub fn task_name(&self) -> Option<&str> {
-        self.task.name.as_deref()
+        self.task.name.as_deref().map(String::as_str)
     }
 
     /// The task's id.

@@ -41,7 +41,7 @@ fn invariant_1_two_concurrent_wakes_schedule_an_idle_task_once() {
     check(3, || {
         let state = Arc::new(State::new_scheduled());
         let _ = state.start();
-        let _ = state.after_pending(); // now IDLE
+        let _ = state.after_pending(false); // now IDLE
         let scheduled = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..2)
             .map(|_| {
