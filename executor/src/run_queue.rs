@@ -39,7 +39,10 @@ use crate::{
 
 /// Tasks a worker pushed during its current poll, reachable by its colleagues. The lock
 /// is uncontended unless a colleague comes to take work while the poll runs long.
-pub(crate) type Inbox = Mutex<VecDeque<Arc<dyn Runnable>>>;
+pub(crate) type Inbox = Mutex<Queue>;
+
+/// Tasks in the order they run.
+pub(crate) type Queue = VecDeque<Arc<dyn Runnable>>;
 
 /// The queue's bound before it spills. 256 is tokio's local queue size; tiny under loom
 /// so that models reach the spill.
@@ -61,7 +64,7 @@ pub(crate) struct RunQueue {
     owner: *const (),
     /// The worker's index in its runtime (its parker, its counters).
     pub(crate) index: usize,
-    tasks: RefCell<VecDeque<Arc<dyn Runnable>>>,
+    tasks: RefCell<Queue>,
     /// Inside the driver, dispatching events: still on the idle list, but not idle.
     pub(crate) in_driver: Cell<bool>,
     /// Inside a task's poll, which may run for any length of time.
@@ -69,7 +72,7 @@ pub(crate) struct RunQueue {
     /// This poll pushed into the inbox: move it to the private queue when it returns.
     inbox_used: Cell<bool>,
     /// The inbox's buffer is swapped with this one to drain it: no allocation per poll.
-    spare: RefCell<VecDeque<Arc<dyn Runnable>>>,
+    spare: RefCell<Queue>,
 }
 
 /// Where a push went.
@@ -86,12 +89,15 @@ pub(crate) enum Pushed {
 }
 
 impl RunQueue {
-    /// Makes this thread a worker of the runtime at `owner` until [`uninstall`].
-    pub(crate) fn install(owner: *const (), index: usize) -> Rc<RunQueue> {
+    /// Makes this thread a worker of the runtime at `owner` until [`uninstall`];
+    /// `tasks` is an empty buffer to queue into (one kept from an earlier holder of a
+    /// current-thread core, or a new one).
+    pub(crate) fn install(owner: *const (), index: usize, tasks: Queue) -> Rc<RunQueue> {
+        debug_assert!(tasks.is_empty(), "a worker starts with an empty queue");
         let queue = Rc::new(RunQueue {
             owner,
             index,
-            tasks: RefCell::new(VecDeque::new()),
+            tasks: RefCell::new(tasks),
             in_driver: Cell::new(false),
             polling: Cell::new(false),
             inbox_used: Cell::new(false),
@@ -157,10 +163,7 @@ impl RunQueue {
     /// After a poll: takes what the poll pushed into `inbox` (if anything), oldest first,
     /// for the caller to queue privately.
     #[inline]
-    pub(crate) fn take_inbox(
-        &self,
-        inbox: &Inbox,
-    ) -> Option<std::cell::RefMut<'_, VecDeque<Arc<dyn Runnable>>>> {
+    pub(crate) fn take_inbox(&self, inbox: &Inbox) -> Option<std::cell::RefMut<'_, Queue>> {
         if !self.inbox_used.replace(false) {
             return None;
         }
@@ -171,12 +174,15 @@ impl RunQueue {
 
     /// Moves every queued task to `injector`, oldest first: a current-thread runtime's
     /// `block_on` leaves the core with tasks still queued, and the next thread to take
-    /// the core finds them there.
-    pub(crate) fn hand_back(&self, injector: &Injector<Arc<dyn Runnable>>) {
-        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
-        for task in tasks {
+    /// the core finds them there. Returns the emptied buffer, for the core to keep.
+    pub(crate) fn hand_back(&self, injector: &Injector<Arc<dyn Runnable>>) -> Queue {
+        // Taken out, not drained in place: a send into a closed injector drops the task,
+        // which may run user code that pushes onto this queue.
+        let mut tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        for task in tasks.drain(..) {
             injector.send(task);
         }
+        tasks
     }
 
     pub(crate) fn pop(&self) -> Option<Arc<dyn Runnable>> {

@@ -17,7 +17,7 @@ use crate::{
     context::{self, Role},
     handle::Handle,
     metrics::bump_owned,
-    run_queue::RunQueue,
+    run_queue::{Queue, RunQueue},
     scheduler::{Scheduler, PATROL},
     shim::{Arc, Ordering::SeqCst},
     task::{AfterRun, Runnable},
@@ -42,7 +42,7 @@ pub(crate) struct Worker {
 /// The body of worker thread number `index`.
 pub(crate) fn run(scheduler: Arc<Scheduler>, index: usize, handle: Handle) {
     let _context = context::enter(Role::Worker, Some(context::CurrentHandle::Handle(handle)));
-    let worker = Worker::new(scheduler.clone(), index);
+    let worker = Worker::new(scheduler.clone(), index, Queue::new());
     // Leaving is a guard, so that it happens even if something unwinds out of the loop:
     // the busy count, the thread-local and an orphaned runtime's shutdown depend on it.
     let leaving = Leaving(worker);
@@ -61,10 +61,11 @@ impl Drop for Leaving {
 }
 
 impl Worker {
-    /// Makes this thread worker number `index` of `scheduler` until [`leave`](Self::leave).
-    pub(crate) fn new(scheduler: Arc<Scheduler>, index: usize) -> Worker {
+    /// Makes this thread worker number `index` of `scheduler` until [`leave`](Self::leave),
+    /// queueing into `buffer` (empty).
+    pub(crate) fn new(scheduler: Arc<Scheduler>, index: usize, buffer: Queue) -> Worker {
         Worker {
-            queue: RunQueue::install(scheduler.id(), index),
+            queue: RunQueue::install(scheduler.id(), index, buffer),
             scheduler,
             since_injector: std::cell::Cell::new(0),
             busy: std::cell::Cell::new(false),
@@ -79,9 +80,11 @@ impl Worker {
 
     /// A current-thread runtime's `block_on` gives the core up: what is still queued
     /// goes to the injector for the next holder, and this thread stops being a worker.
-    pub(crate) fn hand_back(&self) {
-        self.queue.hand_back(&self.scheduler.injector);
+    /// Returns the emptied queue buffer, for the core to keep.
+    pub(crate) fn hand_back(&self) -> Queue {
+        let buffer = self.queue.hand_back(&self.scheduler.injector);
         self.leave();
+        buffer
     }
 
     fn counters(&self) -> &crate::metrics::Counters {
