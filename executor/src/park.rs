@@ -176,6 +176,38 @@ impl Parker {
         }
     }
 
+    /// Spins up to `limit` waiting for an `unpark`, then sleeps on the condvar as
+    /// [`park`](Self::park) does. A spin that sees the `unpark` consumes it exactly as
+    /// `park`'s fast path does (UNPARKED --> EMPTY), so the states and their races are
+    /// the same; the spin only saves the sleep and the `futex` wake-up when the wake
+    /// comes soon. Under loom it does not spin: waiting there is a schedule to explore.
+    pub(crate) fn park_after_spin(&self, limit: Duration) {
+        #[cfg(not(loom))]
+        {
+            let start = std::time::Instant::now();
+            'spin: loop {
+                // A clock read per 64 looks keeps the spin cheap and its bound honest.
+                for _ in 0..64 {
+                    if self.state.load(SeqCst) == UNPARKED
+                        && self
+                            .state
+                            .compare_exchange(UNPARKED, EMPTY, SeqCst, SeqCst)
+                            .is_ok()
+                    {
+                        return; // UNPARKED --> EMPTY: woken while we spun
+                    }
+                    std::hint::spin_loop();
+                }
+                if start.elapsed() >= limit {
+                    break 'spin;
+                }
+            }
+        }
+        #[cfg(loom)]
+        let _ = limit;
+        self.park();
+    }
+
     /// Wakes the thread, wherever it sleeps; remembered if it is awake.
     pub(crate) fn unpark(&self) {
         match self.state.swap(UNPARKED, SeqCst) {
