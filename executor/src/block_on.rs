@@ -29,7 +29,7 @@ use crate::{
     context::{self, CurrentHandle, Role},
     local::{LocalSet, ReadyList},
     panic::default_panic_hook,
-    park::{Alarm, Driver, Parker},
+    park::{Alarm, Driver, Parker, Spin},
     scheduler::Scheduler,
     shim::{
         Arc, AtomicBool,
@@ -151,6 +151,7 @@ pub(crate) fn block_on_in<F: Future>(
     let main = MainWake::new(alarm.clone());
     let local = LocalSet::enter(Arc::new(ReadyList::new(alarm)), hook);
     let mut future = pin!(future);
+    let spin = Spin::new();
 
     loop {
         if let Poll::Ready(output) = main.poll_if_woken(future.as_mut()) {
@@ -164,7 +165,7 @@ pub(crate) fn block_on_in<F: Future>(
         match &sleep_in {
             SleepIn::Condvar => parker.park(),
             SleepIn::Driver(_) => parker.park_in_driver(None),
-            SleepIn::RuntimeDriver(scheduler) => scheduler.park_block_on(&parker, || false),
+            SleepIn::RuntimeDriver(scheduler) => scheduler.park_block_on(&parker, &spin, || false),
         }
     }
 }

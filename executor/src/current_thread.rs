@@ -29,7 +29,7 @@ use crate::{
     context::{self, CurrentHandle, Role},
     handle::Handle,
     local::{self, LocalSet, ReadyList},
-    park::{Alarm, Parker},
+    park::{Alarm, Parker, Spin},
     run_queue::Queue,
     scheduler::Scheduler,
     shim::{lock, Arc, AtomicBool, Mutex, Ordering::SeqCst},
@@ -116,6 +116,7 @@ pub(crate) fn block_on<F: Future>(core: &Core, handle: &Handle, future: F) -> F:
     );
     let mut future = pin!(future);
     let mut held = None;
+    let spin = Spin::new();
 
     loop {
         if let Poll::Ready(output) = main.poll_if_woken(future.as_mut()) {
@@ -137,7 +138,7 @@ pub(crate) fn block_on<F: Future>(core: &Core, handle: &Handle, future: F) -> F:
                 held.worker.park();
             }
             None if ran > 0 => {}
-            None => scheduler.park_block_on(&own, || core.is_free()),
+            None => scheduler.park_block_on(&own, &spin, || core.is_free()),
         }
     }
 }

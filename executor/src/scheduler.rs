@@ -26,7 +26,7 @@ use crate::{
     meta::TaskMeta,
     metrics::{add_owned, bump_owned, bump_shared, Counters, Metrics},
     panic::PanicHook,
-    park::{Driver, Parker},
+    park::{Driver, Parker, Spin},
     registry::Registry,
     run_queue::{self, Inbox, Pushed, RunQueue},
     shim::{
@@ -273,7 +273,12 @@ impl Scheduler {
     /// `stay_awake` is read after the thread is listed: a current-thread runtime's
     /// `block_on` waiting for the core passes "the core is free" (whoever frees it
     /// rings every listed thread, so a release after this look is not missed either).
-    pub(crate) fn park_block_on(&self, parker: &Arc<Parker>, stay_awake: impl Fn() -> bool) {
+    pub(crate) fn park_block_on(
+        &self,
+        parker: &Arc<Parker>,
+        spin: &Spin,
+        stay_awake: impl Fn() -> bool,
+    ) {
         // Listed *before* reading the verdict: a watchdog that declares the workers
         // stuck after our read finds us in the list (the list's lock orders the two).
         lock(&self.block_on_waiters).push(parker.clone());
@@ -300,7 +305,7 @@ impl Scheduler {
                 self.notify_one();
             }
             None => {
-                parker.park_after_spin(BLOCK_ON_SPIN);
+                parker.park_after_spin(spin);
                 self.unlist_block_on(parker);
             }
         }
@@ -483,17 +488,6 @@ pub(crate) const BLOCK_ON: usize = usize::MAX;
 /// enough that a patrol costs a fraction of a percent of a core. A guess, not measured;
 /// no patrol happens while every worker idles, so an idle runtime stays at zero CPU.
 pub(crate) const PATROL: Duration = Duration::from_millis(2);
-
-/// How long a thread in `Runtime::block_on` spins before it sleeps on its condvar. The
-/// thread waits for work it handed to the workers (a spawned task's output, a message
-/// back), which on this kind of workload comes back within microseconds; a `futex`
-/// sleep and wake-up cost more than that on a virtual machine (~20-40 µs to wake a
-/// sleeping thread on this 2-vCPU machine). `profile spawn_one turtles` (one task
-/// spawned and awaited from `block_on`, the smol `spawn_one` benchmark): 56 µs per
-/// iteration without the spin, 15 µs with it (tokio: 50 µs). Only this thread spins:
-/// a worker spinning before it parks doubled the server CPU per round trip of
-/// `tcp_echo`, and a `block_on` waiting for long sleeps spins once per wait, 20 µs.
-const BLOCK_ON_SPIN: Duration = Duration::from_micros(20);
 
 /// The right to sleep in the driver, held by at most one worker of a runtime. Released
 /// on drop — also if the holder unwinds — so the role can never be lost.
