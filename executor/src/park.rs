@@ -264,14 +264,26 @@ pub(crate) const SHORTEST_SPIN: Duration = Duration::from_micros(20);
 pub(crate) const LONGEST_SPIN: Duration = Duration::from_micros(200);
 
 impl Spin {
+    /// No spin at all on a machine with one CPU: there the thread that would wake us
+    /// cannot run while we spin.
     pub(crate) fn new() -> Spin {
+        static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let cpus =
+            *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         Spin {
-            next: Cell::new(SHORTEST_SPIN),
+            next: Cell::new(if cpus > 1 {
+                SHORTEST_SPIN
+            } else {
+                Duration::ZERO
+            }),
         }
     }
 
     /// After a wait that took `waited` in all.
     fn learn(&self, waited: Duration) {
+        if self.next.get() == Duration::ZERO {
+            return; // one CPU: never spin
+        }
         self.next.set(if waited <= LONGEST_SPIN {
             (waited * 2).clamp(SHORTEST_SPIN, LONGEST_SPIN)
         } else {
