@@ -14,8 +14,14 @@ median time for one iteration of the workload.
 
 Reads target/criterion at the repository root: with CARGO_TARGET_DIR set elsewhere,
 point ROOT below at it.
+
+    python3 benches/table.py --runs DIR DIR DIR
+
+prints instead the ratios of several runs side by side (each DIR a copy of
+target/criterion taken after one run) and their median per workload: the targets
+are stated as the median of three runs, each a ratio within one run.
 """
-import json, math, pathlib
+import json, math, pathlib, statistics, sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
 MT = ["turtles", "tokio", "smol", "futures-pool"]
@@ -31,8 +37,8 @@ WORKLOADS = [
 ]
 
 
-def median(workload, runtime):
-    f = ROOT / workload.replace("/", "_") / runtime / "new" / "estimates.json"
+def median(workload, runtime, root=ROOT):
+    f = root / workload.replace("/", "_") / runtime / "new" / "estimates.json"
     if not f.exists():
         return None
     return json.loads(f.read_text())["median"]["point_estimate"]
@@ -49,6 +55,42 @@ def fmt(ns):
 def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
+
+def fastest_peer(w, times):
+    peers = {rt: times[w][rt] for rt in ST_PEERS if times[w][rt]}
+    return min(peers.values()) if len(peers) == len(ST_PEERS) else None
+
+
+def several_runs(roots):
+    """Per workload: the ratio in each run and the median of them."""
+    runs = [{w: {rt: median(w, rt, r) for rt in MT + ST} for w in WORKLOADS} for r in roots]
+    head = " | ".join(f"run {i + 1}" for i in range(len(runs)))
+    print(f"### Multi-threaded: turtles ÷ tokio, {len(runs)} runs\n")
+    print(f"| workload | {head} | median |")
+    print("|---|" + "---|" * (len(runs) + 1))
+    medians = []
+    for w in WORKLOADS:
+        rs = [t[w]["turtles"] / t[w]["tokio"] for t in runs if t[w]["turtles"] and t[w]["tokio"]]
+        if len(rs) == len(runs):
+            medians.append(statistics.median(rs))
+            print(f"| {w} | " + " | ".join(f"{r:.2f}" for r in rs) + f" | {medians[-1]:.2f} |")
+    print(f"| **geometric mean of the medians** | {' | ' * (len(runs) - 1)} | **{geomean(medians):.2f}** |")
+    for rt in ("turtles-current", "turtles-local"):
+        print(f"\n### Single-threaded: {rt} ÷ the fastest single-threaded peer, {len(runs)} runs\n")
+        print(f"| workload | {head} | median |")
+        print("|---|" + "---|" * (len(runs) + 1))
+        medians = []
+        for w in WORKLOADS:
+            rs = [t[w][rt] / fastest_peer(w, t) for t in runs if t[w][rt] and fastest_peer(w, t)]
+            if len(rs) == len(runs):
+                medians.append(statistics.median(rs))
+                print(f"| {w} | " + " | ".join(f"{r:.2f}" for r in rs) + f" | {medians[-1]:.2f} |")
+        print(f"| **geometric mean of the medians** | {' | ' * (len(runs) - 1)} | **{geomean(medians):.2f}** |")
+
+
+if sys.argv[1:2] == ["--runs"]:
+    several_runs([pathlib.Path(d) for d in sys.argv[2:]])
+    sys.exit(0)
 
 times = {w: {rt: median(w, rt) for rt in MT + ST} for w in WORKLOADS}
 

@@ -1,9 +1,10 @@
 //! One workload in a loop, for `perf record`, `valgrind --tool=callgrind` or a quick
 //! before/after:
 //! `cargo run --release -p turtles-benches --example profile -- WORKLOAD RUNTIME [ROUNDS]`
-//! (workloads: tokio's `spawn_many_local`, `spawn_many_in_task`, `yield_many`,
-//! `ping_pong`, `chained_spawn`, and async-executor's `spawn_one`, `spawn_many`,
-//! `yield_now`, `spawn_recursively`, `channels`; runtimes: see `Kind::name`; ROUNDS
+//! (workloads: tokio's `spawn_many_local`, `spawn_many_in_task`,
+//! `spawn_many_remote_idle`, `yield_many`, `ping_pong`, `chained_spawn`, and
+//! async-executor's `spawn_one`, `spawn_batch`, `spawn_many`, `yield_now`,
+//! `spawn_recursively`, `channels`; runtimes: see `Kind::name`; ROUNDS
 //! defaults to 200). Multi-threaded runtimes get 2 workers here, whatever the machine.
 //! Prints the mean time per round.
 //!
@@ -39,6 +40,7 @@ fn main() {
             "spawn_recursively" => bench.run(smol_shapes::spawn_recursively),
             "channels" => bench.run(smol_shapes::channels),
             "spawn_batch" => bench.run(smol_shapes::spawn_batch),
+            "spawn_many_remote_idle" => tokio_shapes::spawn_many_remote(&bench),
             other => panic!("no workload named {other}"),
         }
     }

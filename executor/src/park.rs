@@ -185,20 +185,24 @@ impl Parker {
     /// EMPTY), so the states and their races are the same; the spin only saves the
     /// sleep and the `futex` wake-up when the wake comes soon. Under loom it does not
     /// spin: waiting there is a schedule to explore.
-    pub(crate) fn park_after_spin(&self, spin: &Spin) {
+    ///
+    /// `busy` is how many other threads of the runtime are running tasks: the spin stops
+    /// as soon as they need every CPU, since then it would take one from them.
+    pub(crate) fn park_after_spin(&self, spin: &Spin, busy: impl Fn() -> usize) {
         let start = Instant::now();
-        if !self.spin_until_unparked(start, spin.next.get()) {
+        if !self.spin_until_unparked(start, spin, busy) {
             self.park();
         }
         spin.learn(start.elapsed());
     }
 
-    /// Whether an `unpark` came (and was consumed) before `limit` passed since `start`.
-    fn spin_until_unparked(&self, start: Instant, limit: Duration) -> bool {
+    /// Whether an `unpark` came (and was consumed) while spinning.
+    fn spin_until_unparked(&self, start: Instant, spin: &Spin, busy: impl Fn() -> usize) -> bool {
         if cfg!(loom) {
             return false;
         }
-        loop {
+        let limit = spin.next.get();
+        while busy() < spin.cpus {
             // A clock read per 64 looks keeps the spin cheap and its bound honest.
             for _ in 0..64 {
                 if self.state.load(SeqCst) == UNPARKED
@@ -215,6 +219,7 @@ impl Parker {
                 return false;
             }
         }
+        false
     }
 
     /// Wakes the thread, wherever it sleeps; remembered if it is awake.
@@ -252,10 +257,15 @@ impl Parker {
 /// `channels turtles` (each of 300 laps of a 300-task ring ends with a message back to
 /// `block_on`, ~100 µs later) 41-47 -> 29-31 ms (tokio: 32-37 ms). Only this thread
 /// spins: a spin in every condvar park, workers included, doubled the server CPU per
-/// round trip of `tcp_echo`.
+/// round trip of `tcp_echo`. And only while a CPU is free: with both workers busy (the
+/// 10,000 tasks of `spawn_many_remote_idle`, whose handles wake `block_on` one by one)
+/// the spin took a CPU from them, 1.17× tokio's time in two criterion runs; on a
+/// machine with one CPU it never spins.
 #[derive(Debug)]
 pub(crate) struct Spin {
     next: Cell<Duration>,
+    /// CPUs this process may use: a spin takes one only while another is free.
+    cpus: usize,
 }
 
 /// A spin after a long wait: 20 µs, about one `futex` wake-up here.
@@ -264,26 +274,16 @@ pub(crate) const SHORTEST_SPIN: Duration = Duration::from_micros(20);
 pub(crate) const LONGEST_SPIN: Duration = Duration::from_micros(200);
 
 impl Spin {
-    /// No spin at all on a machine with one CPU: there the thread that would wake us
-    /// cannot run while we spin.
     pub(crate) fn new() -> Spin {
         static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-        let cpus =
-            *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         Spin {
-            next: Cell::new(if cpus > 1 {
-                SHORTEST_SPIN
-            } else {
-                Duration::ZERO
-            }),
+            next: Cell::new(SHORTEST_SPIN),
+            cpus: *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         }
     }
 
     /// After a wait that took `waited` in all.
     fn learn(&self, waited: Duration) {
-        if self.next.get() == Duration::ZERO {
-            return; // one CPU: never spin
-        }
         self.next.set(if waited <= LONGEST_SPIN {
             (waited * 2).clamp(SHORTEST_SPIN, LONGEST_SPIN)
         } else {

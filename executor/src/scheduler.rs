@@ -305,7 +305,7 @@ impl Scheduler {
                 self.notify_one();
             }
             None => {
-                parker.park_after_spin(spin);
+                parker.park_after_spin(spin, || self.busy_workers());
                 self.unlist_block_on(parker);
             }
         }
