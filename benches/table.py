@@ -57,35 +57,40 @@ def geomean(xs):
 
 
 def fastest_peer(w, times):
-    peers = {rt: times[w][rt] for rt in ST_PEERS if times[w][rt]}
-    return min(peers.values()) if len(peers) == len(ST_PEERS) else None
+    """The fastest single-threaded peer's time, if every peer ran `w`."""
+    peers = [times[w][rt] for rt in ST_PEERS]
+    return min(peers) if all(peers) else None
 
 
 def several_runs(roots):
-    """Per workload: the ratio in each run and the median of them."""
+    """Per workload: the ratio in each run and the median of them; the geometric mean
+    of the medians over the workloads every column ran (as in the one-run tables)."""
     runs = [{w: {rt: median(w, rt, r) for rt in MT + ST} for w in WORKLOADS} for r in roots]
+    columns = [  # title, ratio of one run (None: not run), workloads the mean covers
+        ("Multi-threaded: turtles ÷ tokio",
+         lambda t, w: t[w]["turtles"] / t[w]["tokio"] if t[w]["turtles"] and t[w]["tokio"] else None),
+    ] + [
+        (f"Single-threaded: {rt} ÷ the fastest single-threaded peer",
+         lambda t, w, rt=rt: t[w][rt] / fastest_peer(w, t) if t[w][rt] and fastest_peer(w, t) else None)
+        for rt in ("turtles-current", "turtles-local")
+    ]
+    # The single-threaded means cover the workloads both turtles columns ran.
+    both_st = {w for w in WORKLOADS if all(c[1](t, w) for c in columns[1:] for t in runs)}
     head = " | ".join(f"run {i + 1}" for i in range(len(runs)))
-    print(f"### Multi-threaded: turtles ÷ tokio, {len(runs)} runs\n")
-    print(f"| workload | {head} | median |")
-    print("|---|" + "---|" * (len(runs) + 1))
-    medians = []
-    for w in WORKLOADS:
-        rs = [t[w]["turtles"] / t[w]["tokio"] for t in runs if t[w]["turtles"] and t[w]["tokio"]]
-        if len(rs) == len(runs):
-            medians.append(statistics.median(rs))
-            print(f"| {w} | " + " | ".join(f"{r:.2f}" for r in rs) + f" | {medians[-1]:.2f} |")
-    print(f"| **geometric mean of the medians** | {' | ' * (len(runs) - 1)} | **{geomean(medians):.2f}** |")
-    for rt in ("turtles-current", "turtles-local"):
-        print(f"\n### Single-threaded: {rt} ÷ the fastest single-threaded peer, {len(runs)} runs\n")
+    for n, (title, ratio) in enumerate(columns):
+        print(f"### {title}, {len(runs)} runs\n")
         print(f"| workload | {head} | median |")
         print("|---|" + "---|" * (len(runs) + 1))
         medians = []
         for w in WORKLOADS:
-            rs = [t[w][rt] / fastest_peer(w, t) for t in runs if t[w][rt] and fastest_peer(w, t)]
-            if len(rs) == len(runs):
-                medians.append(statistics.median(rs))
-                print(f"| {w} | " + " | ".join(f"{r:.2f}" for r in rs) + f" | {medians[-1]:.2f} |")
-        print(f"| **geometric mean of the medians** | {' | ' * (len(runs) - 1)} | **{geomean(medians):.2f}** |")
+            rs = [ratio(t, w) for t in runs]
+            if all(rs):
+                m = statistics.median(rs)
+                if n == 0 or w in both_st:
+                    medians.append(m)
+                print(f"| {w} | " + " | ".join(f"{r:.2f}" for r in rs) + f" | {m:.2f} |")
+        print(f"| **geometric mean of the medians** ({len(medians)} workloads) |"
+              + " |" * len(runs) + f" **{geomean(medians):.2f}** |\n")
 
 
 if sys.argv[1:2] == ["--runs"]:

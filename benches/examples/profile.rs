@@ -40,6 +40,8 @@ fn main() {
             "spawn_recursively" => bench.run(smol_shapes::spawn_recursively),
             "channels" => bench.run(smol_shapes::channels),
             "spawn_batch" => bench.run(smol_shapes::spawn_batch),
+            // Spawns from this thread, outside any task, then awaits in `block_on`: it
+            // drives the runtime itself rather than being one async shape.
             "spawn_many_remote_idle" => tokio_shapes::spawn_many_remote(&bench),
             other => panic!("no workload named {other}"),
         }

@@ -11,9 +11,9 @@
 //!
 //! The record goes to a thread-local, and the executor moves it into the task after the
 //! poll: one thread-local store per `Pending` of a leaf future, one thread-local read
-//! per poll, and a lock only when the task's record changes (the task keeps it under its
-//! join slot's lock, `join.rs`; the state word's RECORDED flag says whether it is
-//! filled, `state.rs`). The watchdog reads it when
+//! per poll, and a lock only after a poll that recorded something or has an old record
+//! to clear (the task keeps the record under its join slot's lock, `join.rs`; the state
+//! word's HAS_AWAITING flag says whether there is one, `state.rs`). The watchdog reads it when
 //! a poll runs too long ("it last waited at src/main.rs:42").
 //!
 //! What it is, exactly: the last turtles leaf future that returned `Pending` during the
@@ -34,7 +34,7 @@ use std::{cell::Cell, fmt, num::NonZeroU64, panic::Location};
 ///
 /// A struct rather than an enum `At(line) | Task { id, spawned_at }`: that enum needs a
 /// tag and takes 24 bytes as an `Option`, this takes 16 (the reference's niche is the
-/// `None`), and every task keeps one (see `Task`'s size test).
+/// `None`), and every task keeps one (the size test in `scheduler.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Awaiting {
     /// The line of a turtles leaf future; for a `JoinHandle`, the awaited task's spawn.

@@ -27,7 +27,7 @@ use futures_task::{waker_ref, ArcWake};
 use crate::{
     awaiting,
     context::{self, CurrentHandle, Role},
-    local::{LocalSet, ReadyList},
+    local::LocalSet,
     panic::default_panic_hook,
     park::{Alarm, Driver, Parker, Spin},
     scheduler::Scheduler,
@@ -106,8 +106,8 @@ pub(crate) enum SleepIn {
     Condvar,
     /// The driver, always (`turtles::block_on`: nobody else may be serving the reactor).
     Driver(Arc<dyn Driver>),
-    /// Its condvar, or the runtime's driver while every worker is stuck (`Runtime::block_on`,
-    /// see [`Scheduler::park_block_on`]).
+    /// Its condvar after a short spin, or the runtime's driver while every worker is
+    /// stuck (`Runtime::block_on`, see [`Scheduler::park_block_on`]).
     RuntimeDriver(Arc<Scheduler>),
 }
 
@@ -149,7 +149,7 @@ pub(crate) fn block_on_in<F: Future>(
     }));
     let alarm = Alarm::new(parker.clone(), None);
     let main = MainWake::new(alarm.clone());
-    let local = LocalSet::enter(Arc::new(ReadyList::new(alarm)), hook);
+    let local = LocalSet::enter(alarm, hook);
     let mut future = pin!(future);
     let spin = Spin::new();
 

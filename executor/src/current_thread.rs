@@ -28,7 +28,7 @@ use crate::{
     block_on::{MainWake, LOCAL_BUDGET},
     context::{self, CurrentHandle, Role},
     handle::Handle,
-    local::{self, LocalSet, ReadyList},
+    local::{self, LocalSet},
     park::{Alarm, Parker, Spin},
     run_queue::Queue,
     scheduler::Scheduler,
@@ -47,10 +47,12 @@ pub(crate) struct Core {
     taken: AtomicBool,
     /// The run queue's buffer while no thread holds the core (its tasks went to the
     /// injector): the next holder queues into it instead of growing a new one. A queue
-    /// grown from nothing and freed by every `block_on` was ~140 instructions per task
-    /// of `profile spawn_many_in_task turtles-current` (each round is one `block_on`):
-    /// freeing a large buffer makes glibc consolidate the small chunks the finished
-    /// tasks left. Like tokio's current-thread core, it keeps its largest size.
+    /// grown from nothing and freed by every `block_on` cost `profile spawn_many_in_task
+    /// turtles-current` (each round one `block_on` of 10,000 tasks) ~380 instructions
+    /// per task: the growing copies, and freeing a large buffer makes glibc consolidate
+    /// the small chunks the finished tasks left (BENCHMARKS.md, "Instructions per
+    /// operation"). Like tokio's current-thread core, it keeps its largest size, and is
+    /// freed with the runtime.
     buffer: Mutex<Queue>,
 }
 
@@ -110,10 +112,7 @@ pub(crate) fn block_on<F: Future>(core: &Core, handle: &Handle, future: F) -> F:
     let own = Arc::new(Parker::new(scheduler.driver.clone()));
     let alarm = Alarm::new(own.clone(), Some(scheduler.parkers[0].clone()));
     let main = MainWake::new(alarm.clone());
-    let local = LocalSet::enter(
-        Arc::new(ReadyList::new(alarm)),
-        scheduler.panic_hook.clone(),
-    );
+    let local = LocalSet::enter(alarm, scheduler.panic_hook.clone());
     let mut future = pin!(future);
     let mut held = None;
     let spin = Spin::new();

@@ -28,14 +28,16 @@ use crate::{
 };
 
 /// The part of a task that outlives its future. `repr(C)`: the state, touched by every
-/// poll and wake, first; the join slot, touched once, last (see `Task`'s layout note).
+/// poll and wake, first; the join slot last, touched at the end and after a `Pending`
+/// poll that records where the task waits (see `Task`'s layout note).
 #[derive(Debug)]
 #[repr(C)]
 pub(crate) struct Header<T> {
     pub(crate) state: State,
     /// The task's place in its owner's books: its registry key for a `Send` task, its
-    /// slab key for a local one; [`NO_KEY`] if it was never entered (spawned after
-    /// shutdown). 32 bits, beside the 32-bit state: together one 8-byte word.
+    /// slab key for a local one; [`NO_KEY`] if it is in no such books (spawned after
+    /// shutdown; a `spawn_blocking` job, which its pool's queue keeps). 32 bits, beside
+    /// the 32-bit state: together one 8-byte word.
     pub(crate) key: u32,
     pub(crate) meta: TaskMeta,
     /// The output slot; it also keeps where the task last waited (`join.rs` says why).
@@ -68,16 +70,17 @@ impl<T> Header<T> {
     /// The owner of the future, after a poll returned `Pending` having recorded
     /// `recorded` (`awaiting::take`): keeps the record, then ends the poll. Nothing
     /// recorded means the task waits on something turtles cannot name, so an older
-    /// record is cleared rather than left to mislead; a poll that recorded nothing and
-    /// has nothing to clear (`yield_now`, most polls) takes no lock.
+    /// record is cleared rather than left to mislead. The record's lock is taken after
+    /// every poll that recorded something or has an old record to clear; a poll that
+    /// did neither (`yield_now`, a channel, most polls) takes no lock.
     #[inline]
     pub(crate) fn after_pending(&self, recorded: Option<Awaiting>) -> AfterPending {
-        let filled = recorded.is_some();
-        if filled || self.state.has_record() {
+        let has_awaiting = recorded.is_some();
+        if has_awaiting || self.state.has_awaiting() {
             self.join.set_awaiting(recorded);
         }
         // From here on another thread may own the task: the record is written before.
-        self.state.after_pending(filled)
+        self.state.after_pending(has_awaiting)
     }
 
     /// The one completion path (see the module docs). Only the owner of the future

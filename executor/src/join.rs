@@ -3,7 +3,8 @@
 //! Lesson: a task's result is delivered *exactly once* (invariant 3 of ARCHITECTURE.md).
 //! The [`JoinSlot`] is a tiny state machine behind a mutex, so that a task completing on
 //! one thread and its handle being polled, dropped or aborted on another can never both
-//! drop, or both lose, the output:
+//! drop, or both lose, the output (the same mutex also keeps the task's record of where
+//! it waits, for a reason given at [`JoinSlot`]):
 //!
 //! ```text
 //!   Waiting ──deliver──> Ready ──poll──> Taken        (terminal)
@@ -38,15 +39,17 @@ use crate::{
 
 /// Where a task's output waits for its `JoinHandle`.
 ///
-/// The same lock also keeps where the task last waited ([`Awaiting`], written after a
-/// `Pending` poll that changed it, read by the watchdog). It has nothing to do with the
-/// output; it shares this mutex because a mutex of its own costs every task 16 bytes,
-/// and those 16 bytes are what keeps an `Arc<Task>` within 128 bytes, where glibc's
-/// allocator is fastest (`Task`'s size test; BENCHMARKS.md). The two users of the lock
-/// are brief and rarely meet: the record changes only when a task waits somewhere new.
+/// The same lock also keeps where the task last waited ([`Awaiting`]: written after a
+/// `Pending` poll that recorded something or had an old record to clear, read by the
+/// watchdog). It has nothing to do with the output; it shares this mutex because a
+/// mutex of its own would take 24 bytes where sharing takes 16, and that difference is
+/// one of the three 8-byte savings that keep an `Arc<Task>` within a 128-byte chunk
+/// (the size test in `scheduler.rs`; BENCHMARKS.md, "Bytes per idle task"). The two
+/// users of the lock are brief and rarely meet: the handle polls the slot once per
+/// wake of its own task, the record is written by the task's own poller.
 #[derive(Debug)]
 pub(crate) struct JoinSlot<T> {
-    slot: Mutex<Shelf<T>>,
+    shelf: Mutex<Shelf<T>>,
 }
 
 /// What the slot's lock guards.
@@ -73,7 +76,7 @@ enum Slot<T> {
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
-            slot: Mutex::new(Shelf {
+            shelf: Mutex::new(Shelf {
                 output: Slot::Waiting { waker: None },
                 awaiting: None,
             }),
@@ -83,7 +86,7 @@ impl<T> JoinSlot<T> {
     /// The task side, exactly once: hand over the output. Never unwinds: a panic in the
     /// handle's waker, or in dropping an output nobody will read, goes to `hook`.
     pub(crate) fn deliver(&self, output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
-        let mut shelf = lock(&self.slot);
+        let mut shelf = lock(&self.shelf);
         match &mut shelf.output {
             Slot::Waiting { waker } => {
                 let waker = waker.take();
@@ -113,7 +116,7 @@ impl<T> JoinSlot<T> {
         // and the slot looked at again. Declared before the guard, so it drops after it.
         let mut fresh: Option<Waker> = None;
         loop {
-            let mut shelf = lock(&self.slot);
+            let mut shelf = lock(&self.shelf);
             match &mut shelf.output {
                 Slot::Waiting { waker } => {
                     if waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -148,13 +151,13 @@ impl<T> JoinSlot<T> {
 
     /// Whether the handle's next poll returns `Ready`.
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(lock(&self.slot).output, Slot::Ready(_) | Slot::Taken)
+        matches!(lock(&self.shelf).output, Slot::Ready(_) | Slot::Taken)
     }
 
     /// The handle side, once, when the handle is dropped or detached. Never unwinds.
     pub(crate) fn detach(&self, meta: &TaskMeta, hook: &PanicHook) {
         let previous = {
-            let mut shelf = lock(&self.slot);
+            let mut shelf = lock(&self.shelf);
             if let Slot::Taken = shelf.output {
                 return;
             }
@@ -168,14 +171,14 @@ impl<T> JoinSlot<T> {
         }
     }
 
-    /// The owner of the future, after a `Pending` poll that changed where the task waits.
+    /// The owner of the future, after a `Pending` poll (see `Header::after_pending`).
     pub(crate) fn set_awaiting(&self, awaiting: Option<Awaiting>) {
-        lock(&self.slot).awaiting = awaiting;
+        lock(&self.shelf).awaiting = awaiting;
     }
 
     /// Where the task last waited, for diagnostics.
     pub(crate) fn awaiting(&self) -> Option<Awaiting> {
-        lock(&self.slot).awaiting
+        lock(&self.shelf).awaiting
     }
 }
 

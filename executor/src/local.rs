@@ -55,38 +55,52 @@ thread_local! {
     static KEPT: RefCell<Kept> = RefCell::new(Kept::default());
 }
 
-/// Buffers a `block_on` leaves for the next one on its thread: a slab and a ready list
-/// grown from nothing and freed by every `block_on` cost ~300 instructions per task of
-/// `profile spawn_many_in_task turtles-local` (each round is one `block_on`): the
-/// growing copies, and freeing a large buffer makes glibc consolidate every small chunk
-/// the finished tasks left. Kept up to [`KEEP_AT_MOST`] entries each, so that one burst
-/// of a million local tasks does not hold megabytes for the thread's lifetime.
+/// Buffers a `block_on` leaves for the next one on its thread. A slab and a ready list
+/// grown from nothing and freed by every `block_on` cost `profile spawn_many_in_task
+/// turtles-local` (each round one `block_on` of 10,000 tasks) ~600 instructions per
+/// task: the growing copies, and freeing a large buffer makes glibc consolidate every
+/// small chunk the finished tasks left (BENCHMARKS.md, "Instructions per operation").
+/// Kept up to [`KEEP_AT_MOST`] entries each: unlike a current-thread runtime's core,
+/// which keeps its queue's buffer whatever its size and frees it with the runtime,
+/// these live as long as the thread.
 #[derive(Default)]
 struct Kept {
     slab: Slab<LocalSlot>,
     ready: VecDeque<Arc<dyn LocalTask>>,
 }
 
-/// See [`Kept`]: 65,536 entries, about 1.5 MiB for the slab and 1 MiB for the list.
+/// See [`Kept`]: 65,536 entries, at most about 2.5 MiB per thread (slab and list).
 const KEEP_AT_MOST: usize = 1 << 16;
 
-/// The thread's kept buffer of one kind (empty, maybe with room), or a new one.
-fn take_kept<T: Default>(pick: impl FnOnce(&mut Kept) -> &mut T) -> T {
-    KEPT.try_with(|kept| std::mem::take(pick(&mut kept.borrow_mut())))
-        .unwrap_or_default()
-}
+impl Kept {
+    /// The thread's kept buffers (empty, with room), or new ones.
+    fn take() -> Kept {
+        KEPT.try_with(|kept| std::mem::take(&mut *kept.borrow_mut()))
+            .unwrap_or_default()
+    }
 
-/// Keeps an emptied buffer for the thread's next `block_on`, if it is not too large.
-fn keep<T>(buffer: T, capacity: usize, pick: impl FnOnce(&mut Kept) -> &mut T) {
-    if capacity <= KEEP_AT_MOST {
-        let _ = KEPT.try_with(|kept| *pick(&mut kept.borrow_mut()) = buffer);
+    /// Keeps emptied buffers for the thread's next `block_on`, unless too large. A slab
+    /// that still held a task would hand it to the next `block_on`: none can (nothing
+    /// joins a set once it is no longer the thread's), and none is kept.
+    fn keep(self) {
+        let Kept {
+            mut slab,
+            mut ready,
+        } = self;
+        if !slab.is_empty() || slab.capacity() > KEEP_AT_MOST {
+            slab = Slab::new();
+        }
+        if !ready.is_empty() || ready.capacity() > KEEP_AT_MOST {
+            ready = VecDeque::new();
+        }
+        let _ = KEPT.try_with(|kept| *kept.borrow_mut() = Kept { slab, ready });
     }
 }
 
 /// The woken local tasks of one `block_on` call, and what wakes its thread; `Send`,
 /// unlike the set itself.
 #[derive(Debug)]
-pub(crate) struct ReadyList {
+struct ReadyList {
     queue: Mutex<Ready>,
     alarm: Alarm,
 }
@@ -109,12 +123,11 @@ impl std::fmt::Debug for Ready {
 }
 
 impl ReadyList {
-    /// Woken tasks ring `alarm`. Call it on the thread that will run the tasks (it
-    /// reuses that thread's kept buffer).
-    pub(crate) fn new(alarm: Alarm) -> Self {
+    /// Woken tasks ring `alarm`; `tasks` is an empty buffer to queue them in.
+    fn new(alarm: Alarm, tasks: VecDeque<Arc<dyn LocalTask>>) -> Self {
         ReadyList {
             queue: Mutex::new(Ready {
-                tasks: take_kept(|kept| &mut kept.ready),
+                tasks,
                 closed: false,
             }),
             alarm,
@@ -257,9 +270,9 @@ where
         let recorded = awaiting::take();
         let outcome = match polled {
             Ok(Poll::Pending) => {
-                // Ended here, where the task's type is known (no dynamic call), while
-                // the cell is out of the slab: only this thread pops the ready list, so
-                // a reschedule cannot reach the cell before `LocalSet::poll` puts it back.
+                // The poll ends here, where the task's type is known: no dynamic call.
+                // The cell is still out of the slab, but only this thread pops the ready
+                // list, so a reschedule cannot reach the cell before it is put back.
                 return Polled::Pending(self.task.header.after_pending(recorded));
             }
             Ok(Poll::Ready(output)) => Outcome::Ready(output),
@@ -301,10 +314,12 @@ impl std::ops::Deref for LocalGuard {
 }
 
 impl LocalSet {
-    pub(crate) fn enter(ready: Arc<ReadyList>, hook: PanicHook) -> LocalGuard {
+    /// Woken local tasks ring `alarm`.
+    pub(crate) fn enter(alarm: Alarm, hook: PanicHook) -> LocalGuard {
+        let Kept { slab, ready } = Kept::take();
         let set = Rc::new(LocalSet {
-            tasks: RefCell::new(take_kept(|kept| &mut kept.slab)),
-            ready,
+            tasks: RefCell::new(slab),
+            ready: Arc::new(ReadyList::new(alarm, ready)),
             hook,
         });
         let previous = LOCAL.with(|l| l.borrow_mut().replace(set.clone()));
@@ -393,8 +408,6 @@ impl Drop for LocalGuard {
         let previous = self.previous.take();
         let _ = LOCAL.try_with(|l| *l.borrow_mut() = previous);
         let ready = self.set.ready.close();
-        let capacity = ready.capacity();
-        keep(ready, capacity, |kept| &mut kept.ready);
         // The block_on is over: cancel what is left, taking everything out of the slab
         // first because dropping a future may touch the slab (or spawn_local).
         let slots: Vec<LocalSlot> = self.set.tasks.borrow_mut().drain().collect();
@@ -403,12 +416,8 @@ impl Drop for LocalGuard {
                 cell.cancel(&|| {});
             }
         }
-        // Nothing can join the slab now (this set is no longer the thread's): keep it.
         let slab = std::mem::take(&mut *self.set.tasks.borrow_mut());
-        if slab.is_empty() {
-            let capacity = slab.capacity();
-            keep(slab, capacity, |kept| &mut kept.slab);
-        }
+        Kept { slab, ready }.keep();
     }
 }
 

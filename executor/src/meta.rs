@@ -12,8 +12,9 @@ use crate::shim::{Arc, Counter};
 #[derive(Clone, Debug)]
 pub(crate) struct TaskMeta {
     pub(crate) id: u64,
-    /// An `Arc<String>`, not an `Arc<str>`: one pointer instead of two, 8 bytes less
-    /// in every task, named or not (`Task`'s size test); names are read only to report.
+    /// An `Arc<String>`, not an `Arc<str>`: one pointer instead of two, 8 bytes less in
+    /// every task, named or not (the size test in `scheduler.rs`); a name is only read
+    /// to report.
     pub(crate) name: Option<Arc<String>>,
     pub(crate) location: &'static Location<'static>,
 }

@@ -1,4 +1,5 @@
-//! Parking: how an idle thread sleeps without burning CPU and without missing a wake.
+//! Parking: how an idle thread sleeps without missing a wake — and, for the one thread
+//! that waits on the workers' results, when a short spin beats sleeping ([`Spin`]).
 //!
 //! Lesson: "no lost wake-up" (invariant 2 of ARCHITECTURE.md) is decided here. A thread
 //! that finds nothing to do announces that it is about to sleep *before* it sleeps; an
@@ -8,7 +9,9 @@
 //! ```text
 //!   EMPTY ──park()──> PARKED_CONDVAR ──unpark()──> UNPARKED ──(the sleeper wakes)──> EMPTY
 //!     │  └park_in_driver()─> PARKED_DRIVER ──unpark()──┘  ^
-//!     └──────────────────────unpark() while awake─────────┘  (the next park returns at once)
+//!     └──────────────────────unpark() while awake─────────┘  (the next park returns at once;
+//!                                                             a spinning park_after_spin
+//!                                                             sees it and returns too)
 //! ```
 //!
 //! A parked thread sleeps in one of two places:
@@ -201,6 +204,9 @@ impl Parker {
         if cfg!(loom) {
             return false;
         }
+        if spin.cpus < 2 {
+            return false; // the thread that would wake us needs the only CPU
+        }
         let limit = spin.next.get();
         while busy() < spin.cpus {
             // A clock read per 64 looks keeps the spin cheap and its bound honest.
@@ -243,24 +249,22 @@ impl Parker {
 }
 
 /// How long a thread spins before it sleeps ([`Parker::park_after_spin`]), learned
-/// from how soon its last wake came. Owned by one thread: the one inside a
-/// `Runtime::block_on`, which waits for work it handed to the workers.
+/// from how soon its last wake came. Owned by one thread: one inside a
+/// `Runtime::block_on`, waiting for work it handed to the workers (or, on a
+/// current-thread runtime, for the thread that holds the core).
 ///
-/// Why spin at all: on this kind of machine (a 2-vCPU virtual machine) waking a thread
-/// that sleeps on a `futex` takes ~20-40 µs, more than the work it waits for often
-/// takes. Why learn: a spin is CPU burnt for nothing when the wait is long. So the spin
-/// is [`SHORTEST_SPIN`] after a long wait, and after a wait that a longer spin would
-/// have caught, twice that wait (at most [`LONGEST_SPIN`]): the thread spins through
-/// the short waits of a busy exchange and goes straight to sleep in a quiet one.
-/// Measured with `profile` (BENCHMARKS.md): `spawn_one turtles` (one task spawned and
-/// awaited from `block_on`) 56 -> 11-21 µs per iteration (tokio: 18-60 µs);
-/// `channels turtles` (each of 300 laps of a 300-task ring ends with a message back to
-/// `block_on`, ~100 µs later) 41-47 -> 29-31 ms (tokio: 32-37 ms). Only this thread
-/// spins: a spin in every condvar park, workers included, doubled the server CPU per
-/// round trip of `tcp_echo`. And only while a CPU is free: with both workers busy (the
-/// 10,000 tasks of `spawn_many_remote_idle`, whose handles wake `block_on` one by one)
-/// the spin took a CPU from them, 1.17× tokio's time in two criterion runs; on a
-/// machine with one CPU it never spins.
+/// Why spin at all: on a virtual machine like the one BENCHMARKS.md ran on, waking a
+/// thread that sleeps on a `futex` takes tens of microseconds, more than the work it
+/// waits for often takes. Why learn: a spin is CPU burnt for nothing when the wait is
+/// long. So the spin is [`SHORTEST_SPIN`] after a long wait and, after a wait that a
+/// longer spin would have caught, twice that wait (at most [`LONGEST_SPIN`]): the
+/// thread spins through the short waits of a busy exchange and goes straight to sleep
+/// in a quiet one. Only this thread spins (a spin in every condvar park, workers
+/// included, doubled `tcp_echo`'s server CPU per round trip), only while a CPU is free
+/// for it (busy workers + this thread ≤ CPUs: otherwise it takes a CPU from the
+/// workers it waits for, which made `spawn_many_remote_idle` 1.17× tokio's time), and
+/// never on a machine with one CPU. What it saves, `smol/spawn_one` and
+/// `smol/channels` above all: BENCHMARKS.md, "The block_on spin".
 #[derive(Debug)]
 pub(crate) struct Spin {
     next: Cell<Duration>,
@@ -268,10 +272,10 @@ pub(crate) struct Spin {
     cpus: usize,
 }
 
-/// A spin after a long wait: 20 µs, about one `futex` wake-up here.
-pub(crate) const SHORTEST_SPIN: Duration = Duration::from_micros(20);
+/// A spin after a long wait: 20 µs, about one `futex` wake-up there.
+const SHORTEST_SPIN: Duration = Duration::from_micros(20);
 /// The longest spin: 200 µs. Waits longer than this go to sleep after the shortest.
-pub(crate) const LONGEST_SPIN: Duration = Duration::from_micros(200);
+const LONGEST_SPIN: Duration = Duration::from_micros(200);
 
 impl Spin {
     pub(crate) fn new() -> Spin {

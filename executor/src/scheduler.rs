@@ -261,10 +261,11 @@ impl Scheduler {
         }
     }
 
-    /// A thread inside `Runtime::block_on` has nothing to do. Normally it sleeps on its
-    /// condvar: busy workers poll the driver between tasks and idle ones sleep in it,
-    /// and a third thread in the driver would only compete with them for the CPU (it
-    /// took the median lateness of 100,000 1 ms sleeps from 0.1 ms to 25 ms). But when
+    /// A thread inside `Runtime::block_on` has nothing to do. Normally it spins a little
+    /// (`spin`, learned from its last waits: `park.rs`), then sleeps on its condvar:
+    /// busy workers poll the driver between tasks and idle ones sleep in it, and a third
+    /// thread in the driver would only compete with them for the CPU (it took the median
+    /// lateness of 100,000 1 ms sleeps from 0.1 ms to 25 ms). But when
     /// the watchdog sees every worker stuck in one long poll, nobody serves timers and
     /// I/O: then the thread takes the driver role and sleeps in the driver until its own
     /// future is woken. Only one thread per runtime sleeps in the driver: with every
@@ -515,12 +516,12 @@ impl Drop for DriverRole<'_> {
 #[cfg(all(test, target_pointer_width = "64"))]
 mod tests {
     /// A task whose output is `()` fits 104 bytes, so that its `Arc` (104 + two 8-byte
-    /// counts) is a 128-byte chunk: glibc serves chunks up to 128 bytes from its fast
-    /// bins, while frees of larger ones coalesce with their neighbours and set off
-    /// `malloc_consolidate` in a burst of completions (BENCHMARKS.md, "Instructions per
-    /// operation"). It was 192 bytes before `JoinError` was boxed, 152 before the state
-    /// and the registry key shared a word and the `awaiting` record moved under the join
-    /// slot's lock. Whoever adds a field pays for it here, on purpose.
+    /// counts = 120, + glibc's 8-byte chunk header) is a 128-byte chunk: glibc frees
+    /// chunks up to 128 bytes into its fast bins without merging them with their
+    /// neighbours. Measured when it went from 152 to 104 bytes (BENCHMARKS.md, "Bytes
+    /// per idle task"): 49 bytes less per idle task, 85 instructions less per spawn +
+    /// complete on the multi-threaded runtime. It was 192 bytes before `JoinError` was
+    /// boxed. Whoever adds a field pays for it here, on purpose.
     #[test]
     fn a_task_with_a_small_future_fits_a_128_byte_arc() {
         type Small = crate::task::Task<std::future::Ready<()>, super::Scheduler>;

@@ -25,12 +25,13 @@
 //! any state but COMPLETE, and whichever thread next owns the future (the worker that
 //! pops it, or the one finishing a poll) drops the future instead of polling it again.
 //!
-//! [`RECORDED`] is orthogonal too, and orders nothing: it says whether the task's
-//! `awaiting` record (`awaiting.rs`) is filled, so that a poll which recorded nothing
-//! and has nothing to clear skips that record's lock. Only the owner of the future
-//! writes it, in the same compare-and-swap that ends its poll ([`State::after_pending`]);
-//! every other transition keeps it. It lives here, not in a flag of its own, because a
-//! separate byte would cost the task 8 bytes of padding (see `Task`'s size test).
+//! [`HAS_AWAITING`] is orthogonal too, and orders nothing: it says whether the task
+//! keeps a record of where it waits (`awaiting.rs`), so that a poll which recorded
+//! nothing and has nothing to clear skips the lock that record sits under. Only the
+//! owner of the future writes it, in the same compare-and-swap that ends its poll
+//! ([`State::after_pending`]); every other transition but `complete` keeps it. It lives
+//! here, not in a flag of its own, because a separate byte would cost every task 8
+//! bytes of padding (the size test in `scheduler.rs`).
 //!
 //! Invariants kept here (ARCHITECTURE.md, invariants 1 and 2):
 //! * only the thread that moved a task to SCHEDULED pushes it, so it sits in at most one queue;
@@ -63,9 +64,9 @@ const LIFECYCLE: u32 = 0b0111;
 /// Abort was requested. The next owner of the future drops it instead of polling it.
 /// Set once, never cleared; meaningless once COMPLETE.
 const CANCELLED: u32 = 0b1000;
-/// The task's `awaiting` record is filled (a diagnostic; see the module docs). Written
-/// only by `after_pending`, kept by every other transition but `complete`.
-const RECORDED: u32 = 0b1_0000;
+/// The task keeps a record of where it waits (a diagnostic; see the module docs).
+/// Written only by `after_pending`, kept by every other transition but `complete`.
+const HAS_AWAITING: u32 = 0b1_0000;
 
 /// What the thread that called `wake` (or `abort`) must do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -155,18 +156,18 @@ impl State {
         }
     }
 
-    /// The owner of the future: whether the task's `awaiting` record is filled. Only the
+    /// The owner of the future: whether the task keeps a record of where it waits. Only the
     /// owner writes the flag, and it became the owner through an `Acquire`, so a relaxed
     /// load sees the last owner's word.
-    pub fn has_record(&self) -> bool {
-        self.0.load(Relaxed) & RECORDED != 0
+    pub fn has_awaiting(&self) -> bool {
+        self.0.load(Relaxed) & HAS_AWAITING != 0
     }
 
-    /// The polling worker, after `poll` returned `Pending`; `recorded`: whether the
-    /// task's `awaiting` record is filled now.
+    /// The polling worker, after `poll` returned `Pending`; `has_awaiting`: whether the
+    /// task keeps a record of where it waits now.
     #[inline]
-    pub fn after_pending(&self, recorded: bool) -> AfterPending {
-        let recorded = u32::from(recorded) * RECORDED; // branch-free
+    pub fn after_pending(&self, has_awaiting: bool) -> AfterPending {
+        let kept = u32::from(has_awaiting) * HAS_AWAITING; // branch-free
         let mut current = self.0.load(Acquire);
         loop {
             if current & CANCELLED != 0 {
@@ -179,7 +180,7 @@ impl State {
             };
             match self
                 .0
-                .compare_exchange_weak(current, next | recorded, AcqRel, Acquire)
+                .compare_exchange_weak(current, next | kept, AcqRel, Acquire)
             {
                 Ok(_) => return outcome,
                 Err(actual) => current = actual,
@@ -218,21 +219,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recorded_is_set_by_after_pending_and_kept_by_every_other_transition() {
+    fn has_awaiting_is_set_by_after_pending_and_kept_by_every_other_transition() {
         let s = State::new_scheduled();
         assert_eq!(s.start(), OnStart::Poll);
-        assert!(!s.has_record());
+        assert!(!s.has_awaiting());
         assert_eq!(s.after_pending(true), AfterPending::Idle);
         assert_eq!(s.wake(), OnWake::Schedule);
         assert_eq!(s.start(), OnStart::Poll);
         assert_eq!(s.wake(), OnWake::Covered); // RUNNING --> NOTIFIED
-        assert!(s.has_record(), "kept by wake, start and notify");
+        assert!(s.has_awaiting(), "kept by wake, start and notify");
         assert_eq!(s.after_pending(false), AfterPending::Reschedule);
-        assert!(!s.has_record(), "cleared by the owner");
+        assert!(!s.has_awaiting(), "cleared by the owner");
         assert_eq!(s.start(), OnStart::Poll);
         assert_eq!(s.after_pending(true), AfterPending::Idle);
         assert_eq!(s.abort(), OnWake::Schedule);
-        assert!(s.has_record(), "kept by abort");
+        assert!(s.has_awaiting(), "kept by abort");
         assert_eq!(s.start(), OnStart::Cancel);
         s.complete();
         assert_eq!(s.wake(), OnWake::Covered);

@@ -10,7 +10,7 @@
 //! makes its task generic over a `Schedule` trait, as here.)
 //!
 //! Layout: two heap allocations per task. One `Arc<Task<F, S>>` holds the header (state,
-//! identity, output slot), the scheduler and the registry key; the future lives in its
+//! registry key, identity, output slot) and the scheduler; the future lives in its
 //! own `Pin<Box<F>>`. Why not put the future inside the `Arc` too, as tokio does? Polling
 //! needs `Pin<&mut F>`, and from a `Mutex<F>` inside an `Arc` safe Rust can only hand out
 //! `&mut F`: pinning it in place would need `unsafe` (`Pin::new_unchecked`) and a proof
@@ -89,9 +89,11 @@ impl std::fmt::Debug for dyn Runnable {
 ///
 /// `repr(C)` keeps the fields in this order: what every poll touches (the future's
 /// mutex, the state at the head of the header) shares the first cache line, and the
-/// join slot, touched once at the end, comes last. Left to the compiler, the header's
-/// large join slot landed in front of the mutex, a third cache line per task, and
+/// join slot, touched at the end and by polls that record where the task waits (a
+/// sleep, a socket; not a yield), comes last. Left to the compiler, the header's large
+/// join slot once landed in front of the mutex, a third cache line per task, and
 /// `yield_many` (200 tasks polled round-robin) ran about 40% slower (BENCHMARKS.md).
+/// At 104 bytes the whole task now spans two cache lines.
 #[repr(C)]
 pub(crate) struct Task<F: Future, S> {
     /// `None` once the future is gone (finished, cancelled or shut down).
