@@ -182,25 +182,18 @@ impl Parker {
         }
     }
 
-    /// Spins a while waiting for an `unpark` (how long: `spin` says, and learns from
-    /// this wait), then sleeps on the condvar as [`park`](Self::park) does. A spin that
-    /// sees the `unpark` consumes it exactly as `park`'s fast path does (UNPARKED -->
-    /// EMPTY), so the states and their races are the same; the spin only saves the
-    /// sleep and the `futex` wake-up when the wake comes soon. Under loom it does not
-    /// spin: waiting there is a schedule to explore.
-    ///
-    /// `busy` is how many other threads of the runtime are running tasks: the spin stops
-    /// as soon as they need every CPU, since then it would take one from them.
-    pub(crate) fn park_after_spin(&self, spin: &Spin, busy: impl Fn() -> usize) {
-        let start = Instant::now();
-        if !self.spin_until_unparked(start, spin, busy) {
-            self.park();
-        }
-        spin.learn(start.elapsed());
-    }
-
-    /// Whether an `unpark` came (and was consumed) while spinning.
-    fn spin_until_unparked(&self, start: Instant, spin: &Spin, busy: impl Fn() -> usize) -> bool {
+    /// Spins waiting for an `unpark`, for as long as `spin` says (counted from `start`,
+    /// when the wait began) and `busy()` — how many of the runtime's workers are running
+    /// tasks — leaves a CPU free for this thread; whether the `unpark` came. A spin that
+    /// sees it consumes it exactly as `park`'s fast path does (UNPARKED --> EMPTY), so
+    /// the states and their races are those of `park`; the caller sleeps with `park`
+    /// if not. Under loom it does not spin: waiting there is a schedule to explore.
+    pub(crate) fn spin_until_unparked(
+        &self,
+        spin: &Spin,
+        start: Instant,
+        busy: impl Fn() -> usize,
+    ) -> bool {
         if cfg!(loom) {
             return false;
         }
@@ -248,10 +241,11 @@ impl Parker {
     }
 }
 
-/// How long a thread spins before it sleeps ([`Parker::park_after_spin`]), learned
-/// from how soon its last wake came. Owned by one thread: one inside a
-/// `Runtime::block_on`, waiting for work it handed to the workers (or, on a
-/// current-thread runtime, for the thread that holds the core).
+/// How long a thread spins before it sleeps ([`Parker::spin_until_unparked`]), learned
+/// from how soon its last wakes came. Owned by one thread: one inside a
+/// `Runtime::block_on` (or waiting for a current-thread runtime's core), which spins
+/// only while it waits for work it handed to the workers itself
+/// (`Scheduler::park_block_on` says when exactly).
 ///
 /// Why spin at all: on a virtual machine like the one BENCHMARKS.md ran on, waking a
 /// thread that sleeps on a `futex` takes tens of microseconds, more than the work it
@@ -286,8 +280,8 @@ impl Spin {
         }
     }
 
-    /// After a wait that took `waited` in all.
-    fn learn(&self, waited: Duration) {
+    /// After a wait that took `waited` in all, spun or not.
+    pub(crate) fn learn(&self, waited: Duration) {
         self.next.set(if waited <= LONGEST_SPIN {
             (waited * 2).clamp(SHORTEST_SPIN, LONGEST_SPIN)
         } else {
@@ -317,5 +311,51 @@ impl Alarm {
         if let Some(core) = &self.core {
             core.unpark();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn spin_on(cpus: usize) -> Spin {
+        Spin {
+            next: Cell::new(LONGEST_SPIN),
+            cpus,
+        }
+    }
+
+    /// A waiting unpark is seen by a spin, and consumed as `park` would.
+    #[test]
+    fn a_spin_consumes_an_unpark() {
+        let parker = Parker::new(None);
+        parker.unpark();
+        assert!(parker.spin_until_unparked(&spin_on(2), Instant::now(), || 0));
+        assert!(!parker.spin_until_unparked(&spin_on(2), Instant::now(), || 0));
+    }
+
+    /// No spin at all on one CPU, nor while the busy workers take every CPU: the
+    /// unpark is left for `park`, which returns at once.
+    #[test]
+    fn no_spin_on_one_cpu_or_when_every_cpu_is_busy() {
+        let parker = Parker::new(None);
+        parker.unpark();
+        assert!(!parker.spin_until_unparked(&spin_on(1), Instant::now(), || 0));
+        assert!(!parker.spin_until_unparked(&spin_on(2), Instant::now(), || 2));
+        parker.park(); // returns at once: the unpark is still there
+    }
+
+    /// The spin grows to twice a short wait, and falls back after a long one.
+    #[test]
+    fn the_spin_learns_from_the_last_wait() {
+        let spin = Spin::new();
+        spin.learn(Duration::from_micros(60));
+        assert_eq!(spin.next.get(), Duration::from_micros(120));
+        spin.learn(Duration::from_micros(150));
+        assert_eq!(spin.next.get(), LONGEST_SPIN);
+        spin.learn(Duration::from_millis(5));
+        assert_eq!(spin.next.get(), SHORTEST_SPIN);
+        spin.learn(Duration::from_micros(2));
+        assert_eq!(spin.next.get(), SHORTEST_SPIN);
     }
 }
