@@ -10,8 +10,8 @@
 //!   EMPTY ──park()──> PARKED_CONDVAR ──unpark()──> UNPARKED ──(the sleeper wakes)──> EMPTY
 //!     │  └park_in_driver()─> PARKED_DRIVER ──unpark()──┘  ^
 //!     └──────────────────────unpark() while awake─────────┘  (the next park returns at once;
-//!                                                             a spinning park_after_spin
-//!                                                             sees it and returns too)
+//!                                                             a spinning thread sees it
+//!                                                             in spin_until_unparked)
 //! ```
 //!
 //! A parked thread sleeps in one of two places:
