@@ -57,9 +57,15 @@ def geomean(xs):
 
 
 def fastest_peer(w, times):
-    """The fastest single-threaded peer's time, if every peer ran `w`."""
-    peers = [times[w][rt] for rt in ST_PEERS]
-    return min(peers) if all(peers) else None
+    """The fastest single-threaded peer that ran `w`, and its time; None if none did."""
+    peers = {rt: times[w][rt] for rt in ST_PEERS if times[w][rt]}
+    return min(peers.items(), key=lambda p: p[1]) if peers else None
+
+
+def all_five_ran(w, times):
+    """Whether every single-threaded runtime ran `w`: the geometric means cover only
+    those workloads, so that the two turtles columns are comparable."""
+    return all(times[w][rt] for rt in ST)
 
 
 def several_runs(roots):
@@ -71,11 +77,10 @@ def several_runs(roots):
          lambda t, w: t[w]["turtles"] / t[w]["tokio"] if t[w]["turtles"] and t[w]["tokio"] else None),
     ] + [
         (f"Single-threaded: {rt} ÷ the fastest single-threaded peer",
-         lambda t, w, rt=rt: t[w][rt] / fastest_peer(w, t) if t[w][rt] and fastest_peer(w, t) else None)
+         lambda t, w, rt=rt: t[w][rt] / fastest_peer(w, t)[1] if t[w][rt] and fastest_peer(w, t) else None)
         for rt in ("turtles-current", "turtles-local")
     ]
-    # The single-threaded means cover the workloads both turtles columns ran.
-    both_st = {w for w in WORKLOADS if all(c[1](t, w) for c in columns[1:] for t in runs)}
+    all_five = {w for w in WORKLOADS if all(all_five_ran(w, t) for t in runs)}
     head = " | ".join(f"run {i + 1}" for i in range(len(runs)))
     for n, (title, ratio) in enumerate(columns):
         print(f"### {title}, {len(runs)} runs\n")
@@ -86,7 +91,7 @@ def several_runs(roots):
             rs = [ratio(t, w) for t in runs]
             if all(rs):
                 m = statistics.median(rs)
-                if n == 0 or w in both_st:
+                if n == 0 or w in all_five:
                     medians.append(m)
                 print(f"| {w} | " + " | ".join(f"{r:.2f}" for r in rs) + f" | {m:.2f} |")
         print(f"| **geometric mean of the medians** ({len(medians)} workloads) |"
@@ -131,20 +136,17 @@ print("| workload | fastest peer | turtles-current | turtles-local |")
 print("|---|---|---|---|")
 cur, loc = [], []
 for w in WORKLOADS:
-    peers = {rt: times[w][rt] for rt in ST_PEERS if times[w][rt]}
-    if not peers:
+    peer = fastest_peer(w, times)
+    if not peer:
         continue
-    best = min(peers, key=peers.get)
-    row = [f"{best} {fmt(peers[best])}"]
-    # The geometric means cover the workloads every single-threaded runtime ran, so
-    # that the two turtles columns are comparable.
-    shared = len(peers) == len(ST_PEERS) and all(times[w][rt] for rt in ("turtles-current", "turtles-local"))
+    best, best_time = peer
+    row = [f"{best} {fmt(best_time)}"]
     for rt, acc in (("turtles-current", cur), ("turtles-local", loc)):
         t = times[w][rt]
         if t:
-            row.append(f"{fmt(t)} ({t / peers[best]:.2f})")
-            if shared:
-                acc.append(t / peers[best])
+            row.append(f"{fmt(t)} ({t / best_time:.2f})")
+            if all_five_ran(w, times):
+                acc.append(t / best_time)
         else:
             row.append("–")
     print(f"| {w} | " + " | ".join(row) + " |")
