@@ -4,7 +4,8 @@
 //! (workloads: tokio's `spawn_many_local`, `spawn_many_in_task`,
 //! `spawn_many_remote_idle`, `yield_many`, `ping_pong`, `chained_spawn`, and
 //! async-executor's `spawn_one`, `spawn_batch`, `spawn_many`, `yield_now`,
-//! `spawn_recursively`, `channels`; runtimes: see `Kind::name`; ROUNDS
+//! `spawn_recursively`, `channels`; the timers' `sleep_many`, `timeouts_early` on the
+//! runtimes that have timers; runtimes: see `Kind::name`; ROUNDS
 //! defaults to 200). Multi-threaded runtimes get 2 workers here, whatever the machine.
 //! Prints the mean time per round.
 //!
@@ -13,7 +14,7 @@
 
 use std::time::Instant;
 
-use turtles_benches::{smol_shapes, tokio_shapes, Bench, Kind};
+use turtles_benches::{smol_shapes, timer_shapes, tokio_shapes, Bench, Kind};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +41,8 @@ fn main() {
             "spawn_recursively" => bench.run(smol_shapes::spawn_recursively),
             "channels" => bench.run(smol_shapes::channels),
             "spawn_batch" => bench.run(smol_shapes::spawn_batch),
+            "sleep_many" => bench.run(timer_shapes::sleep_many),
+            "timeouts_early" => bench.run(timer_shapes::timeouts_early),
             // Spawns from this thread, outside any task, then awaits in `block_on`: it
             // drives the runtime itself rather than being one async shape.
             "spawn_many_remote_idle" => tokio_shapes::spawn_many_remote(&bench),
