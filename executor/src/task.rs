@@ -18,14 +18,14 @@
 //! `unsafe` buys a runtime like tokio: one allocation fewer per task.
 //!
 //! The box holds an `Option<F>` so that a finished future can be dropped *in place*
-//! (`Pin::set(None)`, which pinning allows) while its memory stays with the task, to be
-//! freed with the `Arc`, usually by the `JoinHandle`'s owner. Freeing the box at
-//! completion, on the worker, made every task spawned from one thread and finished on
-//! another free its memory into the spawning thread's malloc arena under that arena's
-//! lock while the spawner allocated from it: in `timers/sleep_many`, half of all `futex`
-//! calls were glibc's arena lock (`perf record -e syscalls:sys_enter_futex
-//! --call-graph dwarf`, BENCHMARKS.md). tokio's single allocation behaves like this too:
-//! its future's memory lives as long as its task.
+//! (`Pin::set(None)`, which pinning allows) while, on a multi-threaded runtime, its
+//! memory stays with the task, to be freed with the `Arc`, usually by the `JoinHandle`'s
+//! owner. Freeing the box at completion, on the worker, made every task spawned from
+//! one thread and finished on another free its memory into the spawning thread's malloc
+//! arena under that arena's lock while the spawner allocated from it: in
+//! `timers/sleep_many`, half of all `futex` calls were glibc's arena lock (`perf record
+//! -e syscalls:sys_enter_futex --call-graph dwarf`, BENCHMARKS.md). tokio's single
+//! allocation behaves like this too: its future's memory lives as long as its task.
 //!
 //! The same `Arc` is seen three ways: as `Arc<Task<F, S>>` (the waker), as
 //! `Arc<dyn Runnable>` (in run queues and the registry) and as `Arc<dyn Join<T>>` (in the
@@ -61,6 +61,9 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn release(&self, key: Option<u32>);
     /// Where panics go that no `JoinHandle` can observe.
     fn panic_hook(&self) -> &PanicHook;
+    /// Whether its tasks run on more than one thread, so that a task may finish on
+    /// another thread than the one that spawned it (see the module docs on the box).
+    fn many_threads(&self) -> bool;
 }
 
 /// What the thread that ran a task must do with it afterwards.
@@ -142,9 +145,13 @@ where
             if let Some(future) = boxed.as_mut() {
                 future.set(None);
             }
-            // Back, empty, to be freed with the task (module docs). Skipped if the
-            // future's `Drop` panicked: then the box is freed here, which is rare.
-            *lock(&self.future) = boxed;
+            // Back, empty, to be freed with the task (module docs), where that may be
+            // on another thread: one lock more per task, which a single thread need not
+            // pay (~30 instructions of `profile spawn_many_in_task turtles-current`).
+            // Skipped if the future's `Drop` panicked: then the box is freed here.
+            if self.scheduler.many_threads() {
+                *lock(&self.future) = boxed;
+            }
         };
         self.header.complete(
             drop_in_place,
