@@ -44,7 +44,13 @@ impl Backup {
     }
 
     pub(crate) fn detach(&self) {
-        if self.attached.fetch_sub(1, SeqCst) == 1 {
+        // No backup thread, nobody to tell: a `notify_all` is a `futex` syscall even with
+        // no waiter, and without this check every `turtles::block_on` in a process that
+        // never needed the thread paid one on its way out (`strace -c` on `profile
+        // spawn_one turtles-local`: one `futex` per round, none now). A thread started
+        // after our load checks the count itself, and sees ours: its start (`swap`)
+        // comes after our load, our decrement before it, all SeqCst.
+        if self.attached.fetch_sub(1, SeqCst) == 1 && self.is_started() {
             // Taking the lock orders this after the thread's check-then-wait.
             drop(self.lock.lock().unwrap_or_else(|p| p.into_inner()));
             self.detached.notify_all();
