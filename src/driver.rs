@@ -27,6 +27,10 @@ impl Driver for ReactorDriver {
     fn unpark(&self) {
         self.0.unpark();
     }
+
+    fn is_idle(&self) -> bool {
+        self.0.is_idle()
+    }
 }
 
 /// The driver every turtles runtime and `block_on` sleeps in, and the promise to drive

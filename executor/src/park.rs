@@ -92,6 +92,15 @@ pub trait Driver: Send + Sync + 'static {
     /// Makes every thread blocked in `park` return soon, and every `park` whose token
     /// was taken before this call return at once.
     fn unpark(&self);
+
+    /// Whether nothing waits in this driver (no I/O source, no timer), so that a
+    /// `park` with `Some(Duration::ZERO)` could collect nothing. A busy worker skips
+    /// its periodic zero-wait look then. May be stale by the time it returns: a look
+    /// skipped on a stale `true` happens 61 tasks later. By default `false`: always
+    /// look.
+    fn is_idle(&self) -> bool {
+        false
+    }
 }
 
 /// Nothing to report: awake, or about to check for work.

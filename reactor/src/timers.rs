@@ -23,7 +23,7 @@
 use std::{collections::BTreeMap, task::Waker, time::Instant};
 
 use crate::{
-    shim::{lock, Mutex, MutexGuard},
+    shim::{lock, AtomicUsize, Mutex, MutexGuard, Ordering::SeqCst},
     wake::wake_contained,
 };
 
@@ -46,6 +46,9 @@ impl TimerKey {
 #[derive(Debug)]
 pub struct Timers {
     shards: Box<[Mutex<TimerList>]>,
+    /// Entries in all shards, changed under the shard's lock: [`len`](Self::len) and
+    /// [`is_empty`](Self::is_empty) take no lock. SeqCst: see `AttachedDriver`'s drop.
+    count: AtomicUsize,
 }
 
 /// One shard's entries, and the next id it hands out.
@@ -85,6 +88,7 @@ impl Timers {
     fn with_shards(shards: usize) -> Self {
         Timers {
             shards: (0..shards.max(1)).map(|_| Mutex::default()).collect(),
+            count: AtomicUsize::new(0),
         }
     }
 
@@ -108,6 +112,7 @@ impl Timers {
         inner.next_id += 1;
         let earliest = inner.entries.keys().next().is_none_or(|first| key < *first);
         inner.entries.insert(key, waker);
+        self.count.fetch_add(1, SeqCst);
         (key, earliest)
     }
 
@@ -136,8 +141,15 @@ impl Timers {
 
     /// Removes a timer (its `Sleep` was dropped). Harmless if it already fired.
     pub fn remove(&self, key: TimerKey) {
-        let waker = self.shard_of(&key).entries.remove(&key);
-        drop(waker);
+        let waker = {
+            let mut inner = self.shard_of(&key);
+            let waker = inner.entries.remove(&key);
+            if waker.is_some() {
+                self.count.fetch_sub(1, SeqCst);
+            }
+            waker
+        };
+        drop(waker); // outside the lock
     }
 
     /// The nearest deadline, for the driver's poll timeout.
@@ -155,12 +167,14 @@ impl Timers {
         let mut due: Vec<Waker> = Vec::new();
         for shard in self.shards.iter() {
             let mut inner = lock(shard);
+            let before = due.len();
             while let Some(entry) = inner.entries.first_entry() {
                 if entry.key().deadline > now {
                     break;
                 }
                 due.push(entry.remove());
             }
+            self.count.fetch_sub(due.len() - before, SeqCst);
         }
         let fired = due.len();
         for waker in due {
@@ -174,10 +188,12 @@ impl Timers {
 
     /// Timers pending right now.
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| lock(shard).entries.len())
-            .sum()
+        self.count.load(SeqCst)
+    }
+
+    /// No timer is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
