@@ -37,11 +37,13 @@ async fn dropping_the_set_aborts_its_tasks() {
     let (tx, mut rx) = turtles::sync::mpsc::unbounded_channel::<()>();
     let mut set = JoinSet::new();
     for _ in 0..10 {
-        let guard = DropCounter(dropped.clone());
-        let tx = tx.clone();
+        // One value: its fields drop in order, the counter's bump before the sender,
+        // whether the future was polled or not (two locals would drop in reverse
+        // order, the sender first, and the receiver could see `None` before the last
+        // bump: 2 runs in 300 failed that way).
+        let guard = (DropCounter(dropped.clone()), tx.clone());
         set.spawn(async move {
-            let _guard = guard;
-            let _tx = tx; // dropped with the future
+            let _guard = guard; // dropped with the future
             std::future::pending::<()>().await
         });
     }
