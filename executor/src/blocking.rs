@@ -60,8 +60,7 @@ where
 {
     fn complete(&self, outcome: Outcome<T>) {
         let closure = lock(&self.closure).take(); // an unrun closure is user data too
-        self.header
-            .complete(move || drop(closure), outcome, || {}, &self.hook);
+        self.header.complete(closure, outcome, || {}, &self.hook);
     }
 }
 

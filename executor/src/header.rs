@@ -23,7 +23,7 @@ use crate::{
     awaiting::Awaiting,
     join::{JoinError, JoinSlot},
     meta::TaskMeta,
-    panic::{call_catching, drop_catching, report_and_drop, PanicHook},
+    panic::{drop_catching, report_and_drop, PanicHook},
     state::{AfterPending, State},
 };
 
@@ -85,16 +85,15 @@ impl<T> Header<T> {
 
     /// The one completion path (see the module docs). Only the owner of the future
     /// calls it, once: the thread that polled it last, or shutdown.
-    /// `drop_future` drops the future (the owner knows how it keeps it).
-    pub(crate) fn complete(
+    pub(crate) fn complete<F>(
         &self,
-        drop_future: impl FnOnce(),
+        future: F,
         outcome: Outcome<T>,
         release: impl FnOnce(),
         hook: &PanicHook,
     ) {
         // 1. The future is gone.
-        let result = match (call_catching(drop_future), outcome) {
+        let result = match (drop_catching(future), outcome) {
             (Ok(()), Outcome::Ready(output)) => Ok(output),
             (Ok(()), Outcome::Panicked(panic)) => Err(JoinError::panic(&self.meta, panic)),
             (Ok(()), Outcome::Cancelled) => Err(JoinError::cancelled(&self.meta)),

@@ -251,8 +251,7 @@ where
     fn complete(&mut self, outcome: Outcome<F::Output>, release: &dyn Fn()) {
         let future = self.future.take();
         let task = &self.task;
-        task.header
-            .complete(move || drop(future), outcome, release, &task.hook);
+        task.header.complete(future, outcome, release, &task.hook);
     }
 }
 

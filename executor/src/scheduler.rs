@@ -120,10 +120,6 @@ impl Schedule for Scheduler {
     fn panic_hook(&self) -> &PanicHook {
         &self.panic_hook
     }
-
-    fn many_threads(&self) -> bool {
-        self.parkers.len() > 1
-    }
 }
 
 impl Scheduler {

@@ -11,21 +11,20 @@
 //!
 //! Layout: two heap allocations per task. One `Arc<Task<F, S>>` holds the header (state,
 //! registry key, identity, output slot) and the scheduler; the future lives in its
-//! own `Pin<Box<Option<F>>>`. Why not put the future inside the `Arc` too, as tokio does? Polling
+//! own `Pin<Box<F>>`. Why not put the future inside the `Arc` too, as tokio does? Polling
 //! needs `Pin<&mut F>`, and from a `Mutex<F>` inside an `Arc` safe Rust can only hand out
 //! `&mut F`: pinning it in place would need `unsafe` (`Pin::new_unchecked`) and a proof
 //! that it never moves. Boxing it gives a pin for free. That is exactly the kind of thing
 //! `unsafe` buys a runtime like tokio: one allocation fewer per task.
 //!
-//! The box holds an `Option<F>` so that a finished future can be dropped *in place*
-//! (`Pin::set(None)`, which pinning allows) while, on a multi-threaded runtime, its
-//! memory stays with the task, to be freed with the `Arc`, usually by the `JoinHandle`'s
-//! owner. Freeing the box at completion, on the worker, made every task spawned from
-//! one thread and finished on another free its memory into the spawning thread's malloc
-//! arena under that arena's lock while the spawner allocated from it: in
-//! `timers/sleep_many`, half of all `futex` calls were glibc's arena lock (`perf record
-//! -e syscalls:sys_enter_futex --call-graph dwarf`, BENCHMARKS.md). tokio's single
-//! allocation behaves like this too: its future's memory lives as long as its task.
+//! The box is freed at completion, on the thread that completes the task. Keeping it
+//! until the task's last reference goes, as tokio's single allocation lives, was tried:
+//! a future spawned on one thread and finished on another is then usually freed by the
+//! thread that spawned it, into its own malloc arena, and `timers/sleep_many` lost half
+//! its `futex` calls (glibc's arena lock). But a finished future's memory then stays
+//! pinned by every `JoinHandle`, `AbortHandle` and stray `Waker` clone — a socket keeps
+//! up to 1,024 wakers of abandoned waits — and a detached task paid a lock more. Rejected
+//! (BENCHMARKS.md).
 //!
 //! The same `Arc` is seen three ways: as `Arc<Task<F, S>>` (the waker), as
 //! `Arc<dyn Runnable>` (in run queues and the registry) and as `Arc<dyn Join<T>>` (in the
@@ -61,9 +60,6 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn release(&self, key: Option<u32>);
     /// Where panics go that no `JoinHandle` can observe.
     fn panic_hook(&self) -> &PanicHook;
-    /// Whether its tasks run on more than one thread, so that a task may finish on
-    /// another thread than the one that spawned it (see the module docs on the box).
-    fn many_threads(&self) -> bool;
 }
 
 /// What the thread that ran a task must do with it afterwards.
@@ -109,9 +105,8 @@ impl std::fmt::Debug for dyn Runnable {
 /// At 104 bytes the whole task now spans two cache lines.
 #[repr(C)]
 pub(crate) struct Task<F: Future, S> {
-    /// The future, `None` inside its box once it is gone (finished, cancelled or shut
-    /// down). The box itself is out of the mutex only while its future is dropped.
-    future: Mutex<Option<Pin<Box<Option<F>>>>>,
+    /// `None` once the future is gone (finished, cancelled or shut down).
+    future: Mutex<Option<Pin<Box<F>>>>,
     scheduler: Arc<S>,
     /// Its `key` is the scheduler's registry key.
     header: Header<F::Output>,
@@ -129,7 +124,7 @@ where
         Task {
             header: Header::new(meta, registry_key),
             scheduler,
-            future: Mutex::new(Some(Box::pin(Some(future)))),
+            future: Mutex::new(Some(Box::pin(future))),
             _leak: LeakTracker::new(),
         }
     }
@@ -140,21 +135,9 @@ where
 
     /// The completion path (`header.rs`), with this task's future, scheduler and key.
     fn complete(&self, outcome: Outcome<F::Output>) {
-        let mut boxed = lock(&self.future).take(); // the guard is gone before the drop runs
-        let drop_in_place = || {
-            if let Some(future) = boxed.as_mut() {
-                future.set(None);
-            }
-            // Back, empty, to be freed with the task (module docs), where that may be
-            // on another thread: one lock more per task, which a single thread need not
-            // pay (~30 instructions of `profile spawn_many_in_task turtles-current`).
-            // Skipped if the future's `Drop` panicked: then the box is freed here.
-            if self.scheduler.many_threads() {
-                *lock(&self.future) = boxed;
-            }
-        };
+        let future = lock(&self.future).take(); // the guard is gone before the drop runs
         self.header.complete(
-            drop_in_place,
+            future,
             outcome,
             || self.scheduler.release(self.registry_key()),
             self.scheduler.panic_hook(),
@@ -184,11 +167,8 @@ where
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
         let mut future = lock(&self.future);
-        let polled = match future
-            .as_mut()
-            .and_then(|boxed| boxed.as_mut().as_pin_mut())
-        {
-            Some(f) => catch_unwind(AssertUnwindSafe(|| f.poll(&mut cx))),
+        let polled = match future.as_mut() {
+            Some(f) => catch_unwind(AssertUnwindSafe(|| f.as_mut().poll(&mut cx))),
             None => unreachable!("a RUNNING task still has its future: only its owner takes it"),
         };
         drop(future);
@@ -214,10 +194,7 @@ where
     fn shut_down(&self) {
         // Shutdown runs after every worker stopped: nobody else can own the future, and
         // an empty slot means the task already completed.
-        if lock(&self.future)
-            .as_ref()
-            .is_some_and(|boxed| boxed.is_some())
-        {
+        if lock(&self.future).is_some() {
             self.complete(Outcome::Cancelled);
         }
     }
