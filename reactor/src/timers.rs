@@ -16,6 +16,13 @@
 //! its `futex` calls away (BENCHMARKS.md). The price is paid by the driver, once per
 //! turn: the nearest deadline is the minimum over the shards, and firing visits each.
 //!
+//! The plan: no shard knows whether a new timer is the earliest of all, yet a poller
+//! asleep until a later deadline must be woken for it. So the poller publishes the
+//! deadline it sleeps towards ([`Timers::plan`]) and an insert compares with that. The
+//! poller first marks the plan unknown, then reads the shards, then publishes: a timer
+//! inserted after the poller read its shard finds the mark or the new plan, never an
+//! older plan (the `reactor` loom model `a_timer_armed_while_the_poller_plans_is_seen_or_reported`).
+//!
 //! Simplification: O(log n) per insert and removal. tokio uses a hierarchical timer
 //! wheel (O(1), sharded per worker); the map is the simplest structure that is exact
 //! and easy to check with loom.
@@ -46,6 +53,11 @@ impl TimerKey {
 #[derive(Debug)]
 pub struct Timers {
     shards: Box<[Mutex<TimerList>]>,
+    /// The deadline the poller sleeps towards ([`Timers::plan`]), in nanoseconds after
+    /// `base`, plus one; [`PLANNING`] while it reads the shards, [`NO_PLAN`] if it
+    /// sleeps with no timer to wait for.
+    planned: AtomicUsize,
+    base: Instant,
     /// Entries in all shards, changed under the shard's lock: [`len`](Self::len) and
     /// [`is_empty`](Self::is_empty) take no lock. SeqCst: see `AttachedDriver`'s drop.
     count: AtomicUsize,
@@ -61,9 +73,14 @@ struct TimerList {
 /// Shards at most: more would only make the driver's turn longer.
 const MAX_SHARDS: usize = 8;
 
+/// `planned` while the poller reads the shards: every insert is reported.
+const PLANNING: usize = 0;
+/// `planned` when the poller waits for no timer: every insert is reported.
+const NO_PLAN: usize = usize::MAX;
+
 /// The calling thread's shard: threads are numbered in the order they first arm a
-/// timer. Only a hint for spreading the load, so not part of any loom model: which
-/// shard holds an entry never changes what fires when.
+/// timer. Only a hint for spreading the load: which shard holds an entry never changes
+/// what fires when (the loom models pick shards with `insert_in`).
 fn home_shard(shards: usize) -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     static THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -85,35 +102,67 @@ impl Timers {
         Timers::with_shards(cpus.min(MAX_SHARDS))
     }
 
-    fn with_shards(shards: usize) -> Self {
+    /// No timers, in `shards` shards (at least one): for the loom models, which need
+    /// more than one whatever the machine.
+    #[doc(hidden)]
+    pub fn with_shards(shards: usize) -> Self {
         Timers {
             shards: (0..shards.max(1)).map(|_| Mutex::default()).collect(),
+            planned: AtomicUsize::new(NO_PLAN),
+            base: Instant::now(),
             count: AtomicUsize::new(0),
         }
+    }
+
+    /// `deadline` as `planned` holds it: nanoseconds after `base`, plus one (0 is
+    /// [`PLANNING`]). 64-bit targets only, as everywhere in the reactor (`sources.rs`).
+    fn encode(&self, deadline: Instant) -> usize {
+        let nanos = deadline.saturating_duration_since(self.base).as_nanos();
+        usize::try_from(nanos).map_or(NO_PLAN - 1, |n| n.saturating_add(1).min(NO_PLAN - 1))
     }
 
     fn shard_of(&self, key: &TimerKey) -> MutexGuard<'_, TimerList> {
         lock(&self.shards[key.shard as usize])
     }
 
-    /// Adds a timer. Returns its key and whether it is now the earliest of its shard —
-    /// in which case the driver, asleep until a later deadline, must be woken to
-    /// re-plan. The earliest overall is always the earliest of its shard, so the driver
-    /// never misses one; it is woken needlessly only when another shard holds an
-    /// earlier deadline (mostly: this shard was empty).
+    /// Adds a timer in the calling thread's shard. Returns its key and whether it is
+    /// due before the poller's plan (or the plan is being made) — in which case a
+    /// poller asleep must be woken to re-plan (see the module docs).
     pub fn insert(&self, deadline: Instant, waker: Waker) -> (TimerKey, bool) {
-        let shard = home_shard(self.shards.len());
-        let mut inner = lock(&self.shards[shard]);
-        let key = TimerKey {
-            deadline,
-            id: inner.next_id,
-            shard: shard as u32, // < MAX_SHARDS
+        self.insert_in(home_shard(self.shards.len()), deadline, waker)
+    }
+
+    /// [`insert`](Self::insert) into shard `shard` (modulo the shard count), whoever
+    /// calls: for the loom models, whose threads all share one home shard.
+    #[doc(hidden)]
+    pub fn insert_in(&self, shard: usize, deadline: Instant, waker: Waker) -> (TimerKey, bool) {
+        let shard = shard % self.shards.len();
+        let key = {
+            let mut inner = lock(&self.shards[shard]);
+            let key = TimerKey {
+                deadline,
+                id: inner.next_id,
+                shard: shard as u32, // < MAX_SHARDS
+            };
+            inner.next_id += 1;
+            inner.entries.insert(key, waker);
+            self.count.fetch_add(1, SeqCst);
+            key
         };
-        inner.next_id += 1;
-        let earliest = inner.entries.keys().next().is_none_or(|first| key < *first);
-        inner.entries.insert(key, waker);
-        self.count.fetch_add(1, SeqCst);
-        (key, earliest)
+        // After the insert (SeqCst): see the module docs.
+        let planned = self.planned.load(SeqCst);
+        let before_plan = planned == PLANNING || self.encode(deadline) < planned;
+        (key, before_plan)
+    }
+
+    /// The poller's plan: the nearest deadline, which it then sleeps towards, published
+    /// so that an earlier timer inserted from now on is reported by `insert`.
+    pub fn plan(&self) -> Option<Instant> {
+        self.planned.store(PLANNING, SeqCst);
+        let next = self.next_deadline();
+        let planned = next.map_or(NO_PLAN, |deadline| self.encode(deadline));
+        self.planned.store(planned, SeqCst);
+        next
     }
 
     /// Replaces the waker of a pending timer. `false` if the timer already fired (or
@@ -233,23 +282,22 @@ mod tests {
     }
 
     #[test]
-    fn insert_reports_a_new_earliest_deadline() {
-        let timers = Timers::new();
+    fn insert_reports_a_deadline_before_the_pollers_plan() {
+        let timers = Timers::with_shards(2);
         let t0 = Instant::now();
-        assert!(
-            timers
-                .insert(t0 + Duration::from_secs(10), Waker::noop().clone())
-                .1
-        );
-        assert!(
-            !timers
-                .insert(t0 + Duration::from_secs(20), Waker::noop().clone())
-                .1
-        );
-        let (key, earliest) = timers.insert(t0 + Duration::from_secs(1), Waker::noop().clone());
-        assert!(earliest);
+        let at = |s| t0 + Duration::from_secs(s);
+        // No plan yet: the poller waits for no timer, so any timer is news.
+        assert!(timers.insert_in(0, at(10), Waker::noop().clone()).1);
+        assert_eq!(timers.plan(), Some(at(10)));
+        // Later than the plan, even alone in its shard: no need to wake the poller
+        // (each was reported before, when the shard was empty: hostile review).
+        assert!(!timers.insert_in(1, at(30), Waker::noop().clone()).1);
+        assert!(!timers.insert_in(0, at(20), Waker::noop().clone()).1);
+        // Earlier than the plan, in either shard: the poller must re-plan.
+        let (key, before) = timers.insert_in(1, at(1), Waker::noop().clone());
+        assert!(before);
         timers.remove(key);
-        assert_eq!(timers.len(), 2);
+        assert_eq!(timers.len(), 3);
     }
 
     /// The nearest deadline and the firing look at every shard, and a key finds its
