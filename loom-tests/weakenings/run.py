@@ -78,7 +78,7 @@ WEAKENINGS = [
     ("fire-check-then-act", "reactor", "a_timer_cancelled_while_firing_wakes_at_most_once_and_leaves_nothing",
      "fire_due() looks at the first entry, unlocks, then removes it expecting it still there",
      [(R + "timers.rs", "                due.push(entry.remove());",
-       "                let key = *entry.key();\n                drop(inner);\n                due.push(self.shard_of(&key).entries.remove(&key).expect(\"the entry we just saw\"));\n                inner = lock(shard);")]),
+       "                let key = *entry.key();\n                drop(inner);\n                due.push(self.shard_of(&key).1.entries.remove(&key).expect(\"the entry we just saw\"));\n                inner = lock(&shard.list);")]),
     ("plan-without-mark", "reactor", "a_timer_armed_while_the_poller_plans_is_seen_or_reported",
      "the poller publishes its plan without first marking it unknown: an insert compares with the last turn's",
      [(R + "timers.rs", "        self.planned.store(PLANNING, SeqCst);\n", "")]),

@@ -52,14 +52,22 @@ impl TimerKey {
 /// All pending timers of the process.
 #[derive(Debug)]
 pub struct Timers {
-    shards: Box<[Mutex<TimerList>]>,
+    shards: Box<[Shard]>,
     /// The deadline the poller sleeps towards ([`Timers::plan`]), in nanoseconds after
     /// `base`, plus one; [`PLANNING`] while it reads the shards, [`NO_PLAN`] if it
     /// sleeps with no timer to wait for.
     planned: AtomicUsize,
     base: Instant,
-    /// Entries in all shards, changed under the shard's lock: [`len`](Self::len) and
-    /// [`is_empty`](Self::is_empty) take no lock. SeqCst: see `AttachedDriver`'s drop.
+}
+
+/// One shard: its entries behind its lock, and their number beside it.
+#[derive(Debug, Default)]
+struct Shard {
+    list: Mutex<TimerList>,
+    /// `list.entries.len()`, changed under the lock, read without it
+    /// ([`len`](Timers::len), [`is_empty`](Timers::is_empty)). One per shard, so that
+    /// threads arming timers in their own shards share no counter either. SeqCst: see
+    /// `AttachedDriver`'s drop.
     count: AtomicUsize,
 }
 
@@ -107,10 +115,9 @@ impl Timers {
     #[doc(hidden)]
     pub fn with_shards(shards: usize) -> Self {
         Timers {
-            shards: (0..shards.max(1)).map(|_| Mutex::default()).collect(),
+            shards: (0..shards.max(1)).map(|_| Shard::default()).collect(),
             planned: AtomicUsize::new(NO_PLAN),
             base: Instant::now(),
-            count: AtomicUsize::new(0),
         }
     }
 
@@ -121,8 +128,9 @@ impl Timers {
         usize::try_from(nanos).map_or(NO_PLAN - 1, |n| n.saturating_add(1).min(NO_PLAN - 1))
     }
 
-    fn shard_of(&self, key: &TimerKey) -> MutexGuard<'_, TimerList> {
-        lock(&self.shards[key.shard as usize])
+    fn shard_of(&self, key: &TimerKey) -> (&AtomicUsize, MutexGuard<'_, TimerList>) {
+        let shard = &self.shards[key.shard as usize];
+        (&shard.count, lock(&shard.list))
     }
 
     /// Adds a timer in the calling thread's shard. Returns its key and whether it is
@@ -138,7 +146,8 @@ impl Timers {
     pub fn insert_in(&self, shard: usize, deadline: Instant, waker: Waker) -> (TimerKey, bool) {
         let shard = shard % self.shards.len();
         let key = {
-            let mut inner = lock(&self.shards[shard]);
+            let shard_count = &self.shards[shard].count;
+            let mut inner = lock(&self.shards[shard].list);
             let key = TimerKey {
                 deadline,
                 id: inner.next_id,
@@ -146,7 +155,7 @@ impl Timers {
             };
             inner.next_id += 1;
             inner.entries.insert(key, waker);
-            self.count.fetch_add(1, SeqCst);
+            shard_count.fetch_add(1, SeqCst);
             key
         };
         // After the insert (SeqCst): see the module docs.
@@ -168,7 +177,7 @@ impl Timers {
     /// Replaces the waker of a pending timer. `false` if the timer already fired (or
     /// was removed): the caller must check its deadline and perhaps insert anew.
     pub fn update_waker(&self, key: TimerKey, waker: &Waker) -> bool {
-        match self.shard_of(&key).entries.get(&key) {
+        match self.shard_of(&key).1.entries.get(&key) {
             None => return false,
             Some(stored) if stored.will_wake(waker) => return true,
             Some(_) => {}
@@ -176,7 +185,7 @@ impl Timers {
         // A waker's clone and drop are user code: both outside the lock, and the entry
         // looked up again (it may have fired meanwhile).
         let fresh = waker.clone();
-        let mut inner = self.shard_of(&key);
+        let (_, mut inner) = self.shard_of(&key);
         let Some(stored) = inner.entries.get_mut(&key) else {
             drop(inner);
             drop(fresh);
@@ -191,10 +200,10 @@ impl Timers {
     /// Removes a timer (its `Sleep` was dropped). Harmless if it already fired.
     pub fn remove(&self, key: TimerKey) {
         let waker = {
-            let mut inner = self.shard_of(&key);
+            let (count, mut inner) = self.shard_of(&key);
             let waker = inner.entries.remove(&key);
             if waker.is_some() {
-                self.count.fetch_sub(1, SeqCst);
+                count.fetch_sub(1, SeqCst);
             }
             waker
         };
@@ -205,7 +214,10 @@ impl Timers {
     pub fn next_deadline(&self) -> Option<Instant> {
         self.shards
             .iter()
-            .filter_map(|shard| lock(shard).entries.keys().next().map(TimerKey::deadline))
+            .filter_map(|shard| {
+                let list = lock(&shard.list);
+                list.entries.keys().next().map(TimerKey::deadline)
+            })
             .min()
     }
 
@@ -215,7 +227,7 @@ impl Timers {
     pub fn fire_due(&self, now: Instant) -> usize {
         let mut due: Vec<Waker> = Vec::new();
         for shard in self.shards.iter() {
-            let mut inner = lock(shard);
+            let mut inner = lock(&shard.list);
             let before = due.len();
             while let Some(entry) = inner.entries.first_entry() {
                 if entry.key().deadline > now {
@@ -223,7 +235,9 @@ impl Timers {
                 }
                 due.push(entry.remove());
             }
-            self.count.fetch_sub(due.len() - before, SeqCst);
+            if due.len() > before {
+                shard.count.fetch_sub(due.len() - before, SeqCst);
+            }
         }
         let fired = due.len();
         for waker in due {
@@ -237,7 +251,10 @@ impl Timers {
 
     /// Timers pending right now.
     pub fn len(&self) -> usize {
-        self.count.load(SeqCst)
+        self.shards
+            .iter()
+            .map(|shard| shard.count.load(SeqCst))
+            .sum()
     }
 
     /// No timer is pending.
