@@ -282,8 +282,12 @@ impl Reactor {
         &'static self,
         source: &mut impl Source,
     ) -> io::Result<(Token, Arc<Readiness>)> {
-        self.ensure_driven();
+        // Counted first, then the check for a driver: a last attachment dropped in
+        // between then sees the source (it reads the count after its detach) and makes
+        // sure the backup thread drives. Checked first, the source could slip in after
+        // both and wait forever (hostile review; timers were already in this order).
         let (token, readiness) = self.add_source();
+        self.ensure_driven();
         if let Err(e) =
             self.os_registry
                 .register(source, token, Interest::READABLE | Interest::WRITABLE)
