@@ -42,3 +42,42 @@ fn spawn_local_outside_block_on_panics_with_the_reason() {
         "{err}"
     );
 }
+
+/// Runs `block_on` on a thread of its own and waits for it at most 30 s, so that a
+/// starved timer fails the test instead of hanging it.
+fn finishes_in_time(what: &str, block_on: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        block_on();
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("{what}: the sleep never finished (timers starved)"));
+}
+
+async fn sleep_beside_a_spinning_local_task() {
+    // A local task that never waits: the thread is always busy with it.
+    turtles::spawn_local(async {
+        loop {
+            task::yield_now().await;
+        }
+    });
+    turtles::time::sleep(std::time::Duration::from_millis(10)).await;
+}
+
+/// `turtles::block_on` starved before its loop looked at the reactor between batches
+/// of local tasks; a current-thread runtime's worker loop already looked.
+#[test]
+fn a_local_task_yielding_in_a_loop_does_not_starve_timers() {
+    finishes_in_time("turtles::block_on", || {
+        turtles::block_on(sleep_beside_a_spinning_local_task())
+    });
+    finishes_in_time("a current-thread runtime's block_on", || {
+        let rt = turtles::Runtime::builder()
+            .current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(sleep_beside_a_spinning_local_task());
+    });
+}

@@ -20,6 +20,7 @@ use std::{
     future::Future,
     pin::{pin, Pin},
     task::{Context, Poll},
+    time::Duration,
 };
 
 use futures_task::{waker_ref, ArcWake};
@@ -158,6 +159,16 @@ pub(crate) fn block_on_in<F: Future>(
             return output;
         }
         if local.run_ready(LOCAL_BUDGET) > 0 {
+            // In `turtles::block_on` this thread is the only one serving the reactor:
+            // busy with local tasks, it still looks at it, without sleeping, once per
+            // batch, as a busy worker does every 61 tasks. Without this a local task
+            // that yields in a loop kept every timer and socket from firing (hostile
+            // review).
+            if let SleepIn::Driver(driver) = &sleep_in {
+                if !driver.is_idle() {
+                    driver.park(driver.token(), Some(Duration::ZERO));
+                }
+            }
             continue;
         }
         // Nothing ran. A wake that arrived after the checks above left the parker
