@@ -13,6 +13,7 @@ use futures_util::{
 };
 use turtles::{
     net::{TcpListener, TcpStream},
+    sync::oneshot,
     time::sleep,
 };
 
@@ -20,17 +21,28 @@ use turtles::{
 fn futures_unordered_yields_in_completion_order() {
     let rt = common::runtime(2);
     let order: Vec<u64> = rt.block_on(async {
-        let mut running: FuturesUnordered<_> = [30, 10, 20]
-            .into_iter()
-            .map(|ms| async move {
-                sleep(Duration::from_millis(ms)).await;
-                ms
-            })
-            .collect();
-        let mut order = Vec::new();
-        while let Some(ms) = running.next().await {
-            order.push(ms);
+        let mut releases = Vec::new();
+        let mut running = FuturesUnordered::new();
+        for id in [30, 10, 20] {
+            let (release, released) = oneshot::channel::<()>();
+            releases.push((id, release));
+            running.push(async move {
+                released.await.unwrap();
+                id
+            });
         }
+        // Released one at a time, in another order than they were pushed in, each from
+        // a task on a worker (a wake from another thread): `next` must yield the one
+        // just released. (Sleeps of 10, 20 and 30 ms once stood in for this, and a
+        // stall of the thread longer than the gaps made two due at once.)
+        let mut order = Vec::new();
+        for id in [10, 20, 30] {
+            let at = releases.iter().position(|(r, _)| *r == id).unwrap();
+            let (_, release) = releases.swap_remove(at);
+            turtles::spawn(async move { release.send(()).unwrap() });
+            order.push(running.next().await.unwrap());
+        }
+        assert!(running.next().await.is_none());
         order
     });
     assert_eq!(order, [10, 20, 30]);
