@@ -581,3 +581,65 @@ impl fmt::Debug for Builder {
             .finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::{
+        sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst},
+        time::Duration,
+    };
+
+    use super::Runtime;
+    use crate::{shim::Arc, worker::INJECTOR_INTERVAL, Driver};
+
+    /// Counts the zero-wait looks of busy workers; says it is idle when told to.
+    #[derive(Default)]
+    struct Looks {
+        idle: AtomicBool,
+        zero_waits: AtomicUsize,
+    }
+
+    impl Driver for Looks {
+        fn token(&self) -> u64 {
+            0
+        }
+        fn park(&self, _: u64, max_wait: Option<Duration>) {
+            if max_wait == Some(Duration::ZERO) {
+                self.zero_waits.fetch_add(1, SeqCst);
+            } else {
+                std::thread::sleep(Duration::from_millis(1)); // no unpark to wait for
+            }
+        }
+        fn unpark(&self) {}
+        fn is_idle(&self) -> bool {
+            self.idle.load(SeqCst)
+        }
+    }
+
+    fn zero_waits_over_busy_polls(idle: bool) -> usize {
+        let looks = Arc::new(Looks::default());
+        looks.idle.store(idle, SeqCst);
+        let rt = Runtime::builder()
+            .current_thread()
+            .driver(looks.clone())
+            .build()
+            .unwrap();
+        rt.block_on(rt.spawn(async {
+            for _ in 0..10 * INJECTOR_INTERVAL {
+                crate::yield_now().await;
+            }
+        }))
+        .unwrap();
+        looks.zero_waits.load(SeqCst)
+    }
+
+    #[test]
+    fn a_busy_worker_looks_at_its_driver_unless_nothing_waits_there() {
+        assert!(zero_waits_over_busy_polls(false) >= 5, "no periodic look");
+        assert_eq!(
+            zero_waits_over_busy_polls(true),
+            0,
+            "looked at an idle driver"
+        );
+    }
+}

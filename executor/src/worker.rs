@@ -26,7 +26,7 @@ use crate::{
 
 /// Look at the injector before the local queue once every this many tasks. A prime, so
 /// it does not fall into step with tasks that do periodic work; tokio uses 61 too.
-const INJECTOR_INTERVAL: u32 = 61;
+pub(crate) const INJECTOR_INTERVAL: u32 = 61;
 
 /// The state one worker keeps for itself: a worker thread's, or, on a current-thread
 /// runtime, that of the thread inside `block_on` holding the core (`current_thread.rs`).
@@ -265,66 +265,5 @@ impl Worker {
             // in `Runtime::block_on` to the driver (`Scheduler::rescue_driver`).
             scheduler.notify_one();
         }
-    }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use std::{
-        sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst},
-        time::Duration,
-    };
-
-    use crate::{shim::Arc, Driver, Runtime};
-
-    /// Counts the zero-wait looks of busy workers; says it is idle when told to.
-    #[derive(Default)]
-    struct Looks {
-        idle: AtomicBool,
-        zero_waits: AtomicUsize,
-    }
-
-    impl Driver for Looks {
-        fn token(&self) -> u64 {
-            0
-        }
-        fn park(&self, _: u64, max_wait: Option<Duration>) {
-            if max_wait == Some(Duration::ZERO) {
-                self.zero_waits.fetch_add(1, SeqCst);
-            } else {
-                std::thread::sleep(Duration::from_millis(1)); // no unpark to wait for
-            }
-        }
-        fn unpark(&self) {}
-        fn is_idle(&self) -> bool {
-            self.idle.load(SeqCst)
-        }
-    }
-
-    fn zero_waits_over_busy_polls(idle: bool) -> usize {
-        let looks = Arc::new(Looks::default());
-        looks.idle.store(idle, SeqCst);
-        let rt = Runtime::builder()
-            .current_thread()
-            .driver(looks.clone())
-            .build()
-            .unwrap();
-        rt.block_on(rt.spawn(async {
-            for _ in 0..10 * super::INJECTOR_INTERVAL {
-                crate::yield_now().await;
-            }
-        }))
-        .unwrap();
-        looks.zero_waits.load(SeqCst)
-    }
-
-    #[test]
-    fn a_busy_worker_looks_at_its_driver_unless_nothing_waits_there() {
-        assert!(zero_waits_over_busy_polls(false) >= 5, "no periodic look");
-        assert_eq!(
-            zero_waits_over_busy_polls(true),
-            0,
-            "looked at an idle driver"
-        );
     }
 }
