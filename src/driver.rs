@@ -28,8 +28,8 @@ impl Driver for ReactorDriver {
         self.0.unpark();
     }
 
-    fn is_idle(&self) -> bool {
-        self.0.is_idle()
+    fn nothing_registered(&self) -> bool {
+        self.0.nothing_registered()
     }
 }
 

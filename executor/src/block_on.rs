@@ -153,26 +153,37 @@ pub(crate) fn block_on_in<F: Future>(
     let local = LocalSet::enter(alarm, hook);
     let mut future = pin!(future);
     let spin = Spin::new();
+    // Local tasks run since this thread last served the reactor (see below).
+    let mut since_look = 0;
 
     loop {
         if let Poll::Ready(output) = main.poll_if_woken(future.as_mut()) {
             return output;
         }
-        if local.run_ready(LOCAL_BUDGET) > 0 {
-            // In `turtles::block_on` this thread is the only one serving the reactor:
-            // busy with local tasks, it still looks at it, without sleeping, once per
-            // batch, as a busy worker does every 61 tasks. Without this a local task
-            // that yields in a loop kept every timer and socket from firing (hostile
-            // review).
-            if let SleepIn::Driver(driver) = &sleep_in {
-                if !driver.is_idle() {
-                    driver.park(driver.token(), Some(Duration::ZERO));
+        let ran = local.run_ready(LOCAL_BUDGET);
+        if ran > 0 {
+            // In `turtles::block_on` no other thread is sure to serve the reactor (the
+            // backup thread stays off while this call is attached), and a thread kept
+            // busy by local tasks never sleeps in it. So every `LOCAL_BUDGET` local
+            // tasks it looks at the reactor without sleeping, as a busy worker does
+            // every 61 of its own. Without this a local task yielding in a loop kept
+            // every timer and socket from firing (hostile review). Counted across
+            // batches, not once per batch: a task woken once per message would
+            // otherwise add a look to every wake.
+            since_look += ran;
+            if since_look >= LOCAL_BUDGET {
+                since_look = 0;
+                if let SleepIn::Driver(driver) = &sleep_in {
+                    if !driver.nothing_registered() {
+                        driver.park(driver.token(), Some(Duration::ZERO));
+                    }
                 }
             }
             continue;
         }
-        // Nothing ran. A wake that arrived after the checks above left the parker
-        // UNPARKED, so this sleep returns at once instead of missing it.
+        since_look = 0; // the sleep below serves the reactor
+                        // Nothing ran. A wake that arrived after the checks above left the parker
+                        // UNPARKED, so this sleep returns at once instead of missing it.
         match &sleep_in {
             SleepIn::Condvar => parker.park(),
             SleepIn::Driver(_) => parker.park_in_driver(None),

@@ -98,7 +98,7 @@ pub trait Driver: Send + Sync + 'static {
     /// its periodic zero-wait look then. May be stale by the time it returns: a look
     /// skipped on a stale `true` happens 61 tasks later. By default `false`: always
     /// look.
-    fn is_idle(&self) -> bool {
+    fn nothing_registered(&self) -> bool {
         false
     }
 }

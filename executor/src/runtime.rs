@@ -611,7 +611,7 @@ mod tests {
             }
         }
         fn unpark(&self) {}
-        fn is_idle(&self) -> bool {
+        fn nothing_registered(&self) -> bool {
             self.idle.load(SeqCst)
         }
     }

@@ -198,11 +198,16 @@ impl Worker {
     }
 
     /// A busy runtime still needs someone to look at I/O now and then — unless nothing
-    /// waits there (`Driver::is_idle`): that look was an `epoll_wait` per 61 tasks
+    /// waits there (`Driver::nothing_registered`): that look was an `epoll_wait` per 61 tasks
     /// that could find nothing, ~3,000 syscalls per round of `profile
     /// spawn_recursively turtles-current`.
     fn poll_driver_without_blocking(&self) {
-        if self.scheduler.driver.as_ref().is_none_or(|d| d.is_idle()) {
+        if self
+            .scheduler
+            .driver
+            .as_ref()
+            .is_none_or(|d| d.nothing_registered())
+        {
             return;
         }
         if let Some(role) = self.scheduler.take_driver_role(self.queue.index) {

@@ -120,7 +120,7 @@ fn a_timer_armed_while_the_poller_plans_is_seen_or_reported() {
         let timers = Arc::new(Timers::with_shards(2));
         let now = Instant::now();
         let (old, _) = timers.insert_in(0, now, Waker::noop().clone());
-        assert_eq!(timers.plan(), Some(now)); // an earlier turn's plan...
+        assert_eq!(timers.publish_plan(), Some(now)); // an earlier turn's plan...
         timers.remove(old); // ...whose timer is gone
         timers.insert_in(0, now + Duration::from_secs(10), Waker::noop().clone());
         let soon = now + Duration::from_secs(1);
@@ -128,7 +128,7 @@ fn a_timer_armed_while_the_poller_plans_is_seen_or_reported() {
             let timers = timers.clone();
             thread::spawn(move || timers.insert_in(1, soon, Waker::noop().clone()).1)
         };
-        let planned = timers.plan();
+        let planned = timers.publish_plan();
         let reported = armer.join().unwrap();
         assert!(
             planned <= Some(soon) || reported,

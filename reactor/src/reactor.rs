@@ -60,7 +60,7 @@ pub struct Reactor {
     os_registry: mio::Registry,
     waker: mio::Waker,
     sources: Mutex<Sources>,
-    /// `sources.len()`, changed under its lock, read without it (`is_idle`).
+    /// `sources.len()`, changed under its lock, read without it (`nothing_registered`).
     live_sources: AtomicUsize,
     timers: Timers,
     turns: AtomicU64,
@@ -253,9 +253,9 @@ impl Reactor {
     /// let reactor = turtles_reactor::Reactor::global().unwrap();
     /// let mut nap = Box::pin(turtles_reactor::time::sleep(Duration::from_secs(60)));
     /// let _ = nap.as_mut().poll(&mut Context::from_waker(Waker::noop())); // registers it
-    /// assert!(!reactor.is_idle());
+    /// assert!(!reactor.nothing_registered());
     /// ```
-    pub fn is_idle(&self) -> bool {
+    pub fn nothing_registered(&self) -> bool {
         self.timers.is_empty() && self.live_sources.load(SeqCst) == 0
     }
 
@@ -413,7 +413,10 @@ impl Reactor {
     fn turn(&self, poller: &mut Poller, turn: Turn<'_>, max_wait: Option<Duration>) {
         let now = Instant::now();
         // Published for `add_timer`: an earlier timer from now on interrupts this turn.
-        let until_timer = self.timers.plan().map(|d| d.saturating_duration_since(now));
+        let until_timer = self
+            .timers
+            .publish_plan()
+            .map(|d| d.saturating_duration_since(now));
         let timeout = match (turn.unparked, max_wait, until_timer) {
             (true, _, _) => Some(Duration::ZERO), // still collect what is ready, but do not sleep
             (false, Some(a), Some(b)) => Some(a.min(b)),
@@ -487,7 +490,7 @@ impl Drop for AttachedDriver {
         reactor.backup.detach();
         // The last runtime may go while a future polled by another executor still waits
         // on a timer or a socket here: then nobody else will ever drive the reactor.
-        if !reactor.is_idle() {
+        if !reactor.nothing_registered() {
             reactor.ensure_driven();
         }
     }

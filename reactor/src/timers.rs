@@ -18,7 +18,7 @@
 //!
 //! The plan: no shard knows whether a new timer is the earliest of all, yet a poller
 //! asleep until a later deadline must be woken for it. So the poller publishes the
-//! deadline it sleeps towards ([`Timers::plan`]) and an insert compares with that. The
+//! deadline it sleeps towards ([`Timers::publish_plan`]) and an insert compares with that. The
 //! poller first marks the plan unknown, then reads the shards, then publishes: a timer
 //! inserted after the poller read its shard finds the mark or the new plan, never an
 //! older plan (the `reactor` loom model `a_timer_armed_while_the_poller_plans_is_seen_or_reported`).
@@ -53,7 +53,7 @@ impl TimerKey {
 #[derive(Debug)]
 pub struct Timers {
     shards: Box<[Shard]>,
-    /// The deadline the poller sleeps towards ([`Timers::plan`]), in nanoseconds after
+    /// The deadline the poller sleeps towards ([`Timers::publish_plan`]), in nanoseconds after
     /// `base`, plus one; [`PLANNING`] while it reads the shards, [`NO_PLAN`] if it
     /// sleeps with no timer to wait for.
     planned: AtomicUsize,
@@ -166,7 +166,7 @@ impl Timers {
 
     /// The poller's plan: the nearest deadline, which it then sleeps towards, published
     /// so that an earlier timer inserted from now on is reported by `insert`.
-    pub fn plan(&self) -> Option<Instant> {
+    pub fn publish_plan(&self) -> Option<Instant> {
         self.planned.store(PLANNING, SeqCst);
         let next = self.next_deadline();
         let planned = next.map_or(NO_PLAN, |deadline| self.encode(deadline));
@@ -305,7 +305,7 @@ mod tests {
         let at = |s| t0 + Duration::from_secs(s);
         // No plan yet: the poller waits for no timer, so any timer is news.
         assert!(timers.insert_in(0, at(10), Waker::noop().clone()).1);
-        assert_eq!(timers.plan(), Some(at(10)));
+        assert_eq!(timers.publish_plan(), Some(at(10)));
         // Later than the plan, even alone in its shard: no need to wake the poller
         // (each was reported before, when the shard was empty: hostile review).
         assert!(!timers.insert_in(1, at(30), Waker::noop().clone()).1);
