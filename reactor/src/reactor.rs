@@ -259,19 +259,18 @@ impl Reactor {
         self.timers.is_empty() && self.live_sources.load(SeqCst) == 0
     }
 
-    /// Adds a timer and, if it is due before the poller's plan, interrupts the poller so
-    /// that it re-plans its sleep.
+    /// Adds a timer and, if it is the new earliest, interrupts the poller so that it
+    /// re-plans its sleep.
     pub(crate) fn add_timer(
         &'static self,
         deadline: Instant,
         waker: std::task::Waker,
     ) -> crate::timers::TimerKey {
-        let (key, before_plan) = self.timers.insert(deadline, waker);
+        let (key, earliest) = self.timers.insert(deadline, waker);
         self.ensure_driven();
-        // The poller sets `polling` before it plans: either its plan includes our
-        // entry, or we see the flag and interrupt it (and `before_plan` compared with
-        // that plan or its "planning" mark, `timers.rs`).
-        if before_plan && self.seat.is_polling() {
+        // The poller sets `polling` before it reads the next deadline: either it sees
+        // our entry, or we see the flag and interrupt it.
+        if earliest && self.seat.is_polling() {
             let _ = self.waker.wake();
         }
         key
@@ -412,10 +411,9 @@ impl Reactor {
     /// event, or an unpark), then wake what became ready.
     fn turn(&self, poller: &mut Poller, turn: Turn<'_>, max_wait: Option<Duration>) {
         let now = Instant::now();
-        // Published for `add_timer`: an earlier timer from now on interrupts this turn.
         let until_timer = self
             .timers
-            .publish_plan()
+            .next_deadline()
             .map(|d| d.saturating_duration_since(now));
         let timeout = match (turn.unparked, max_wait, until_timer) {
             (true, _, _) => Some(Duration::ZERO), // still collect what is ready, but do not sleep
