@@ -127,6 +127,9 @@ pub(crate) fn block_on<F: Future>(core: &Core, handle: &Handle, future: F) -> F:
         }
         match &held {
             Some(held) => {
+                // Each `run` makes at least one `next_task` call, which counts towards
+                // the worker's periodic look at the driver (`INJECTOR_INTERVAL`) even
+                // when only local tasks keep this thread busy: timers stay served.
                 ran += local::hidden(|| held.run(TASK_BUDGET));
                 if ran > 0 {
                     continue;

@@ -94,10 +94,10 @@ pub trait Driver: Send + Sync + 'static {
     fn unpark(&self);
 
     /// Whether nothing waits in this driver (no I/O source, no timer), so that a
-    /// `park` with `Some(Duration::ZERO)` could collect nothing. A busy worker skips
-    /// its periodic zero-wait look then. May be stale by the time it returns: a look
-    /// skipped on a stale `true` happens 61 tasks later. By default `false`: always
-    /// look.
+    /// `park` with `Some(Duration::ZERO)` could collect nothing. A busy worker (every
+    /// 61 tasks) and a `turtles::block_on` busy with local tasks skip their zero-wait
+    /// look then. May be stale by the time it returns: a look skipped on a stale
+    /// `true` comes again 61 tasks later. By default `false`: always look.
     fn nothing_registered(&self) -> bool {
         false
     }
