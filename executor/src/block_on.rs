@@ -181,9 +181,10 @@ pub(crate) fn block_on_in<F: Future>(
             }
             continue;
         }
-        since_look = 0; // the sleep below serves the reactor
-                        // Nothing ran. A wake that arrived after the checks above left the parker
-                        // UNPARKED, so this sleep returns at once instead of missing it.
+        // Nothing ran. A wake that arrived after the checks above left the parker
+        // UNPARKED, so this sleep returns at once instead of missing it. In the driver,
+        // it serves the reactor: the count of local tasks starts again.
+        since_look = 0;
         match &sleep_in {
             SleepIn::Condvar => parker.park(),
             SleepIn::Driver(_) => parker.park_in_driver(None),

@@ -592,10 +592,10 @@ mod tests {
     use super::Runtime;
     use crate::{shim::Arc, worker::INJECTOR_INTERVAL, Driver};
 
-    /// Counts the zero-wait looks of busy workers; says it is idle when told to.
+    /// Counts the zero-wait looks of busy workers; says nothing is registered when told.
     #[derive(Default)]
     struct Looks {
-        idle: AtomicBool,
+        empty: AtomicBool,
         zero_waits: AtomicUsize,
     }
 
@@ -612,13 +612,13 @@ mod tests {
         }
         fn unpark(&self) {}
         fn nothing_registered(&self) -> bool {
-            self.idle.load(SeqCst)
+            self.empty.load(SeqCst)
         }
     }
 
-    fn zero_waits_over_busy_polls(idle: bool) -> usize {
+    fn zero_waits_over_busy_polls(empty: bool) -> usize {
         let looks = Arc::new(Looks::default());
-        looks.idle.store(idle, SeqCst);
+        looks.empty.store(empty, SeqCst);
         let rt = Runtime::builder()
             .current_thread()
             .driver(looks.clone())
@@ -639,7 +639,7 @@ mod tests {
         assert_eq!(
             zero_waits_over_busy_polls(true),
             0,
-            "looked at an idle driver"
+            "looked at a driver with nothing registered"
         );
     }
 }

@@ -21,10 +21,10 @@
 //! until the task's last reference goes, as tokio's single allocation lives, was tried:
 //! a future spawned on one thread and finished on another is then usually freed by the
 //! thread that spawned it, into its own malloc arena, and `profile sleep_many turtles`
-//! made 65% fewer `futex` calls (438k → 152k, glibc's arena lock). But a finished future's memory then stays
-//! pinned by every `JoinHandle`, `AbortHandle` and stray `Waker` clone — a socket keeps
-//! up to 1,024 wakers of abandoned waits — and a detached task paid a lock more. Rejected
-//! (BENCHMARKS.md).
+//! made 65% fewer `futex` calls (438k → 152k: glibc's arena lock). But a finished
+//! future's memory then stays pinned by every `JoinHandle`, `AbortHandle` and stray
+//! `Waker` clone — a socket keeps up to 1,024 wakers of abandoned waits — and a
+//! detached task paid a lock more. Rejected (BENCHMARKS.md).
 //!
 //! The same `Arc` is seen three ways: as `Arc<Task<F, S>>` (the waker), as
 //! `Arc<dyn Runnable>` (in run queues and the registry) and as `Arc<dyn Join<T>>` (in the
