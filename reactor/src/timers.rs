@@ -12,7 +12,7 @@
 //! tokio uses a hierarchical timer wheel (O(1), sharded per worker); the map is the
 //! simplest structure that is exact and easy to check with loom. A map per CPU was
 //! tried (issue 10, fourth round): `profile sleep_many turtles` (10,000 tasks each
-//! sleeping 1 ms on 2 workers) moved 13.2 → 13.0 ms with ~7% fewer `futex` calls, inside
+//! sleeping 1 ms on 2 workers) moved 13.2 → 13.0 ms with 7–9% fewer `futex` calls, inside
 //! this machine's noise, for a published "plan" that inserts had to compare with (no
 //! shard knows the earliest of all) and its loom model. Not worth it on 2 cores; on
 //! many cores it may be (BENCHMARKS.md).
