@@ -3,9 +3,16 @@
 
 mod common;
 
-use std::{rc::Rc, thread};
+use std::{
+    rc::Rc,
+    sync::{
+        atomic::{AtomicBool, Ordering::SeqCst},
+        Arc,
+    },
+    thread,
+};
 
-use common::runtime;
+use common::{runtime, wait_until};
 use turtles::task;
 
 #[test]
@@ -43,17 +50,16 @@ fn spawn_local_outside_block_on_panics_with_the_reason() {
     );
 }
 
-/// Runs `block_on` on a thread of its own and waits for it at most 30 s, so that a
+/// Runs `block_on` on a thread of its own and waits for it (`wait_until`), so that a
 /// starved timer fails the test instead of hanging it.
 fn finishes_in_time(what: &str, block_on: impl FnOnce() + Send + 'static) {
-    let (done, finished) = std::sync::mpsc::channel();
+    let done = Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
     thread::spawn(move || {
         block_on();
-        let _ = done.send(());
+        finished.store(true, SeqCst);
     });
-    finished
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("{what}: the sleep never finished (timers starved)"));
+    wait_until(what, || done.load(SeqCst));
 }
 
 async fn sleep_beside_a_spinning_local_task() {

@@ -322,7 +322,7 @@ impl Scheduler {
                 self.notify_one();
             }
             None => {
-                let start = std::time::Instant::now();
+                let start = Instant::now();
                 if !self.spin_for_round_trip(parker, spin, start) {
                     parker.park();
                 }
