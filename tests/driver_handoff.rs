@@ -1,5 +1,7 @@
 //! Two workers, one busy with a long poll, one idle: the idle one must keep watching
-//! timers and I/O — the driver role is handed on when its holder leaves to run work.
+//! timers and I/O — the driver role is handed on when its holder leaves to run work: by
+//! the watchdog once the poll outlasts one of its looks, or, on a runtime without a
+//! watchdog, by the leaving worker at once.
 //! Alone in its binary: the reactor is process-wide, and any other runtime's idle worker
 //! would watch the timer and hide a lost hand-off.
 
@@ -11,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{runtime, PATIENCE};
+use common::PATIENCE;
 
 /// The busy worker's poll: long enough that waiting for it is unmistakable.
 const LONG_POLL: Duration = Duration::from_millis(700);
@@ -28,15 +30,22 @@ fn settle(rt: &turtles::Runtime) {
 
 #[test]
 fn a_timer_fires_on_time_while_one_worker_runs_a_long_poll_and_the_other_idles() {
-    // Which worker holds the driver role depends on the order of wakes; a lost hand-off
-    // shows in about one round of three, so run several.
-    for _ in 0..4 {
-        one_round();
+    // Several rounds: which worker holds the driver role depends on the order of wakes.
+    // One test, not two: two runtimes at once would watch each other's timers.
+    for watchdog in [true, false] {
+        for _ in 0..4 {
+            one_round(watchdog);
+        }
     }
 }
 
-fn one_round() {
-    let rt = runtime(2);
+fn one_round(watchdog: bool) {
+    let rt = turtles::Runtime::builder()
+        .worker_threads(2)
+        .watchdog(watchdog)
+        .on_stall(|_| {}) // the long poll is on purpose
+        .build()
+        .expect("runtime starts");
     settle(&rt);
     let (tx, rx) = mpsc::channel();
     let start = Instant::now();
@@ -45,20 +54,18 @@ fn one_round() {
         tx.send(start.elapsed()).unwrap();
     })
     .detach();
-    // A task that resumes from a timer runs on the worker sleeping in the driver (a
-    // timer fires there), which then parks again — last — and takes the driver back.
-    rt.block_on(rt.spawn(turtles::time::sleep(Duration::from_millis(5))))
-        .unwrap();
-    // Let it park.
-    thread::sleep(Duration::from_millis(20));
-    // So this remote spawn unparks the driver's sleeper (the last idle worker) for
-    // injector work: it leaves the driver to run a 700 ms poll. Unless it hands the
-    // driver role to its idle colleague, nobody watches the 100 ms timer meanwhile.
-    rt.spawn(async { thread::sleep(LONG_POLL) }).detach();
+    // A timer fires in the driver, so the task it wakes goes to the queue of the worker
+    // sleeping there, which leaves the driver to run a 700 ms poll. Unless the driver
+    // role passes to its idle colleague, nobody watches the 100 ms timer meanwhile.
+    rt.spawn(async {
+        turtles::time::sleep(Duration::from_millis(5)).await;
+        thread::sleep(LONG_POLL);
+    })
+    .detach();
     let fired = rx.recv_timeout(PATIENCE).expect("the timer fired");
     assert!(fired >= Duration::from_millis(100));
     assert!(
         fired < Duration::from_millis(450),
-        "the 100 ms timer waited for the busy worker: {fired:?}"
+        "the 100 ms timer waited for the busy worker (watchdog: {watchdog}): {fired:?}"
     );
 }

@@ -1,23 +1,32 @@
 //! TCP echo on 127.0.0.1: round trips per second, the server's user CPU per round trip,
-//! and (with `--strace`) its system calls per round trip — turtles and tokio
+//! and (with `--strace` or `--perf`) its system calls per round trip — turtles and tokio
 //! (multi-threaded, one worker per CPU) beside a hand-written single-threaded mio loop,
 //! the baseline with the least work per round trip.
 //!
-//! `cargo run --release -p turtles-benches --example tcp_echo -- [--strace] [CONNS...]`
-//! (default: 100 and 1000 connections; `--strace` needs `strace` on the PATH).
+//! `cargo run --release -p turtles-benches --example tcp_echo -- [--strace | --perf] [CONNS...]`
+//! (default: 100 and 1000 connections; `--strace` needs `strace` on the PATH, `--perf`
+//! needs `perf` and permission to read tracepoints).
 //!
 //! Each server runs in its own child process (this program with `serve KIND CONNS`),
-//! so that its CPU time can be read from `/proc/PID/stat` and `strace -c -f` can count
-//! its system calls alone. The client is the same for every server: a tokio
-//! current-thread runtime in this process, each connection sending 64 bytes and
-//! waiting for them to come back, in a loop, for [`RUN`]. The machine has few cores, so
-//! client and server compete for them; what matters is the comparison, made under the
-//! same conditions.
+//! so that its CPU time can be read from `/proc/PID/stat` and its system calls counted
+//! alone. The client is the same for every server: a tokio current-thread runtime in
+//! this process, each connection sending 64 bytes and waiting for them to come back, in
+//! a loop, for [`RUN`]. The machine has few cores, so client and server compete for
+//! them; what matters is the comparison, made under the same conditions.
+//!
+//! Two ways to count system calls, because each hides something. `strace -c -f` stops
+//! the server at every call and slows it many times over, so its counts come from a
+//! second run of their own; slowed down, every runtime finds work waiting at each turn
+//! and sleeps less, so the futex calls of threads waking each other mostly disappear.
+//! `perf stat` counts kernel tracepoints without stopping anyone: the run it counts is
+//! the measured run itself, and it also reports the `futex` and `epoll_wait` calls and
+//! the context switches per round trip. Both count the server's whole life (its accepts
+//! too), divided by the round trips of the measured window.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
         Arc,
@@ -35,50 +44,112 @@ fn main() {
         let conns = args[2].parse().expect("CONNS is a number");
         return serve(&args[1], conns);
     }
-    let strace = args.iter().any(|a| a == "--strace");
+    let count = if args.iter().any(|a| a == "--strace") {
+        Count::Strace
+    } else if args.iter().any(|a| a == "--perf") {
+        Count::Perf
+    } else {
+        Count::Nothing
+    };
     let mut conns: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     if conns.is_empty() {
         conns = vec![100, 1000];
     }
-    println!("| server | connections | round trips/s | server user CPU per round trip | syscalls per round trip |");
-    println!("|---|---|---|---|---|");
+    let perf = count == Count::Perf;
+    print!("| server | connections | round trips/s | server user CPU per round trip | syscalls per round trip |");
+    println!(
+        "{}",
+        if perf {
+            " futex | epoll_wait | context switches |"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "|---|---|---|---|---|{}",
+        if perf { "---|---|---|" } else { "" }
+    );
     for &n in &conns {
         for kind in KINDS {
-            let r = measure(kind, n, false);
-            // strace slows the server down many times over: the counts come from a
-            // second run of their own, divided by that run's round trips.
-            let syscalls = match strace {
-                true => {
-                    let traced = measure(kind, n, true);
-                    let calls = traced.syscalls.expect("strace counted");
-                    format!("{:.2}", calls as f64 / traced.round_trips as f64)
+            // perf stops nobody: its counts come from the measured run itself.
+            let r = measure(kind, n, count.min(Count::Perf));
+            let per_trip = |calls: u64, trips: u64| format!("{:.2}", calls as f64 / trips as f64);
+            let syscalls = match count {
+                // strace slows the server down many times over: the counts come from a
+                // second run of their own, divided by that run's round trips.
+                Count::Strace => {
+                    let traced = measure(kind, n, Count::Strace);
+                    let calls = traced.counts.expect("strace counted").syscalls;
+                    per_trip(calls, traced.round_trips)
                 }
-                false => "–".to_owned(),
+                Count::Perf => per_trip(
+                    r.counts.as_ref().expect("perf counted").syscalls,
+                    r.round_trips,
+                ),
+                Count::Nothing => "–".to_owned(),
             };
-            println!(
+            print!(
                 "| {kind} | {n} | {:.0} | {:.2} µs | {syscalls} |",
                 r.round_trips as f64 / RUN.as_secs_f64(),
                 r.user_cpu.as_secs_f64() * 1e6 / r.round_trips as f64,
             );
+            match (&r.counts, perf) {
+                (Some(c), true) => println!(
+                    " {} | {} | {} |",
+                    per_trip(c.futex, r.round_trips),
+                    per_trip(c.epoll_wait, r.round_trips),
+                    per_trip(c.context_switches, r.round_trips)
+                ),
+                _ => println!(),
+            }
         }
     }
+}
+
+/// How the server's system calls are counted, if at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Count {
+    Nothing,
+    Perf,
+    Strace,
 }
 
 struct Result {
     round_trips: u64,
     user_cpu: Duration,
-    syscalls: Option<u64>,
+    counts: Option<Counts>,
 }
 
-fn measure(kind: &str, conns: usize, strace: bool) -> Result {
+/// Over the server's whole life (`futex`, `epoll_wait` and context switches only with `perf`).
+#[derive(Default)]
+struct Counts {
+    syscalls: u64,
+    futex: u64,
+    epoll_wait: u64,
+    context_switches: u64,
+}
+
+/// The events `perf stat` counts, in the order of [`Counts`]' fields.
+const PERF_EVENTS: &str = "raw_syscalls:sys_enter,syscalls:sys_enter_futex,\
+                           syscalls:sys_enter_epoll_wait,context-switches";
+
+fn measure(kind: &str, conns: usize, count: Count) -> Result {
     let me = std::env::current_exe().expect("the path of this program");
-    let trace = std::env::temp_dir().join(format!("tcp_echo_{kind}_{conns}.strace"));
-    let mut command = if strace {
-        let mut c = Command::new("strace");
-        c.args(["-f", "-c", "-o"]).arg(&trace).arg(&me);
-        c
-    } else {
-        Command::new(&me)
+    let trace = std::env::temp_dir().join(format!("tcp_echo_{kind}_{conns}.{count:?}"));
+    let mut command = match count {
+        Count::Strace => {
+            let mut c = Command::new("strace");
+            c.args(["-f", "-c", "-o"]).arg(&trace).arg(&me);
+            c
+        }
+        Count::Perf => {
+            let mut c = Command::new("perf");
+            c.args(["stat", "-x", ",", "-e", PERF_EVENTS, "-o"])
+                .arg(&trace)
+                .arg(&me);
+            c
+        }
+        Count::Nothing => Command::new(&me),
     };
     let mut child = command
         .args(["serve", kind, &conns.to_string()])
@@ -92,29 +163,64 @@ fn measure(kind: &str, conns: usize, strace: bool) -> Result {
             .expect("the server prints its address");
         line.trim().parse().expect("an address")
     };
-    let (round_trips, user_cpu) = client(addr, conns, &child);
+    // Under perf the server is perf's child: its CPU time is its own.
+    let server = match count {
+        Count::Perf => only_child(child.id()),
+        _ => child.id(),
+    };
+    let (round_trips, user_cpu) = client(addr, conns, server);
     let status = child
         .wait()
         .expect("the server ends once every client is gone");
     assert!(status.success(), "the {kind} server failed");
-    let syscalls = strace.then(|| {
-        let text = std::fs::read_to_string(&trace).expect("strace wrote its summary");
-        text.lines()
-            .find(|l| l.trim_end().ends_with("total"))
-            .and_then(|l| l.split_whitespace().nth(3))
-            .and_then(|calls| calls.parse().ok())
-            .expect("strace's total line")
-    });
+    let counts = match count {
+        Count::Nothing => None,
+        Count::Strace => Some(strace_counts(&trace)),
+        Count::Perf => Some(perf_counts(&trace)),
+    };
     Result {
         round_trips,
         user_cpu,
+        counts,
+    }
+}
+
+/// The total of `strace -c`'s summary.
+fn strace_counts(path: &std::path::Path) -> Counts {
+    let text = std::fs::read_to_string(path).expect("strace wrote its summary");
+    let syscalls = text
+        .lines()
+        .find(|l| l.trim_end().ends_with("total"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|calls| calls.parse().ok())
+        .expect("strace's total line");
+    Counts {
         syscalls,
+        ..Counts::default()
+    }
+}
+
+/// `perf stat -x,`'s lines, one per event: the count, then the event's name third.
+fn perf_counts(path: &std::path::Path) -> Counts {
+    let text = std::fs::read_to_string(path).expect("perf wrote its counts");
+    let count = |event: &str| -> u64 {
+        text.lines()
+            .find(|l| l.split(',').nth(2) == Some(event))
+            .and_then(|l| l.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("perf counted no {event} (are tracepoints readable?)"))
+    };
+    Counts {
+        syscalls: count("raw_syscalls:sys_enter"),
+        futex: count("syscalls:sys_enter_futex"),
+        epoll_wait: count("syscalls:sys_enter_epoll_wait"),
+        context_switches: count("context-switches"),
     }
 }
 
 /// The server's user CPU time so far (`/proc/PID/stat`, field 14, in clock ticks of 10 ms).
-fn user_cpu(child: &Child) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).expect("/proc");
+fn user_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc");
     // The command name (field 2) may contain spaces; it ends at the last ')'.
     let after = &stat[stat.rfind(')').expect("stat has a command name") + 2..];
     let ticks: u64 = after
@@ -125,10 +231,20 @@ fn user_cpu(child: &Child) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// `conns` connections bounce 64 bytes off the server for [`RUN`]; returns the round
-/// trips made and the server's user CPU time over that window (under strace the PID is
-/// strace's, so only the untraced run's CPU is reported).
-fn client(addr: SocketAddr, conns: usize, server: &Child) -> (u64, Duration) {
+/// The one process `pid` started (`/proc/PID/task/PID/children`).
+fn only_child(pid: u32) -> u32 {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .expect("/proc lists children")
+        .split_whitespace()
+        .next()
+        .and_then(|c| c.parse().ok())
+        .expect("the server runs under perf")
+}
+
+/// `conns` connections bounce 64 bytes off the server (process `server`) for [`RUN`];
+/// returns the round trips made and the server's user CPU time over that window (under
+/// strace `server` is strace's PID: only an uncounted run's CPU is reported).
+fn client(addr: SocketAddr, conns: usize, server: u32) -> (u64, Duration) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

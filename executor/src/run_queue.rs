@@ -11,7 +11,9 @@
 //! * while a colleague is idle, a push onto a non-empty queue hands the older half (at
 //!   least one task) to the injector and the caller wakes that colleague — work stealing
 //!   turned around: the busy worker pushes instead of the idle one stealing, because
-//!   only the owner can touch a plain `VecDeque`;
+//!   only the owner can touch a plain `VecDeque`. Not so for the wakes a worker makes
+//!   while it dispatches events in the driver: it shares half of them once the turn is
+//!   over ([`RunQueue::spill_half`]), rather than one task at the turn's second wake;
 //! * while a colleague is free (idle, or awake and looking for work), a push from inside a poll (a spawn, a wake of another
 //!   task) goes to the worker's [`Inbox`] instead, a shared queue behind a mutex,
 //!   because that poll may run for a long time and a task in the private queue would
@@ -153,6 +155,17 @@ impl RunQueue {
             tasks.push_back(task);
             Pushed::Local
         }
+    }
+
+    /// Moves the older half of the queue (rounded down) to `injector`, for an idle
+    /// colleague; returns how many. The caller wakes that colleague.
+    pub(crate) fn spill_half(&self, injector: &Injector<Arc<dyn Runnable>>) -> usize {
+        let mut tasks = self.tasks.borrow_mut();
+        let half = tasks.len() / 2;
+        for spilled in tasks.drain(..half) {
+            injector.send(spilled);
+        }
+        half
     }
 
     /// Queues `task` at the back, unbounded: for a worker without colleagues.

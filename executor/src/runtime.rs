@@ -20,7 +20,7 @@ use crate::{
     metrics::Metrics,
     panic::{default_panic_hook, PanicHook, PanicReport},
     park::Driver,
-    scheduler::Scheduler,
+    scheduler::{HandOff, Scheduler},
     shim::{thread, Arc},
     watchdog::{self, default_stall_hook, StallHook, StallReport, DEFAULT_STALL_THRESHOLD},
     worker,
@@ -524,6 +524,10 @@ impl Builder {
             self.panic_hook,
             self.driver,
             blocking,
+            match self.watchdog {
+                true => HandOff::ByWatchdog,
+                false => HandOff::AtOnce,
+            },
         ));
         let handle = Handle { scheduler };
         let mut runtime = Runtime {

@@ -70,6 +70,8 @@ pub(crate) struct Scheduler {
     pub(crate) blocking: BlockingPool,
     /// What each worker polls right now, for the watchdog.
     pub(crate) watches: Watches,
+    /// Who passes the driver role on when its holder leaves the driver to run work.
+    pub(crate) hand_off: HandOff,
     /// At most one worker of this runtime sleeps in the driver; the others on condvars.
     /// Taken and released only through [`DriverRole`].
     driving: AtomicBool,
@@ -95,6 +97,24 @@ pub(crate) struct Scheduler {
     /// The `Runtime` was dropped on one of its own workers, so nobody joins the workers:
     /// the last one out finishes shutdown itself.
     orphaned: AtomicBool,
+}
+
+/// Who passes the driver role on when a worker leaves the driver to run what it woke,
+/// while a colleague idles on its condvar (invariants 2 and 6 of ARCHITECTURE.md: a poll
+/// that runs long must not leave timers and I/O unwatched while a worker idles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandOff {
+    /// The leaving worker wakes an idle colleague at once: without a watchdog, nobody
+    /// else would notice a long poll.
+    AtOnce,
+    /// The watchdog does, when it sees a poll outlast one of its looks (at most
+    /// [`HAND_OFF_LOOK`](crate::watchdog::HAND_OFF_LOOK)) while nobody holds the role.
+    /// Most polls end long before that, and the worker re-parks in the driver itself:
+    /// `tcp_echo --perf` at 100 connections made 0.11-0.18 `futex` calls and 0.26-0.45
+    /// `epoll_wait` calls per round trip with the wake at once (the colleague, woken
+    /// into the driver, took each event as it came), against 0.01 and 0.10-0.22 for
+    /// tokio, whose default is not to pass the role on at all (BENCHMARKS.md).
+    ByWatchdog,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -128,6 +148,7 @@ impl Scheduler {
         panic_hook: PanicHook,
         driver: Option<Arc<dyn Driver>>,
         blocking: BlockingPool,
+        hand_off: HandOff,
     ) -> Self {
         Scheduler {
             injector: Injector::new(),
@@ -145,6 +166,7 @@ impl Scheduler {
             driver,
             blocking,
             watches: Watches::new(workers),
+            hand_off,
             driving: AtomicBool::new(false),
             spinning: std::sync::atomic::AtomicBool::new(false),
             driver_holder: AtomicUsize::new(0),
@@ -178,12 +200,16 @@ impl Scheduler {
             bump_owned(&self.counters[queue.index].local_schedules);
             return;
         }
-        // While the worker dispatches I/O events from inside the driver it is on the
-        // idle list itself; it is no colleague to hand work to.
-        let idle_colleagues = self
-            .sleepers
-            .idle()
-            .saturating_sub(usize::from(queue.in_driver.get()));
+        // What a worker wakes while it dispatches events inside the driver stays private
+        // until the turn is over: then it shares half of the turn's work at once
+        // (`Worker::park`). Shared here, at the turn's second wake, a colleague was
+        // woken for one task, and woken again at the next turn: `tcp_echo --perf` made
+        // 0.08-0.16 `futex` calls per round trip, against tokio's 0.01 (which shares
+        // after the turn too) and 0.01-0.03 now (BENCHMARKS.md).
+        let idle_colleagues = match queue.in_driver.get() {
+            true => 0,
+            false => self.sleepers.idle(),
+        };
         let counters = &self.counters[queue.index];
         let shared = (&self.injector, &self.inboxes[queue.index]);
         // Only a push from inside a poll asks (see `RunQueue::push`): the reschedule after
@@ -346,6 +372,14 @@ impl Scheduler {
         let woken = parker.spin_until_unparked(spin, start, || self.busy_workers());
         self.spinning.store(false, SeqCst);
         woken
+    }
+
+    /// The watchdog saw a worker stuck in one poll: if nobody holds the driver role,
+    /// wake an idle colleague to take it (it re-parks, in the driver). See [`HandOff`].
+    pub(crate) fn hand_off_driver(&self) {
+        if self.driver.is_some() && !self.driving.load(SeqCst) {
+            self.notify_one();
+        }
     }
 
     /// The watchdog saw every worker stuck in one poll: wake a thread waiting in

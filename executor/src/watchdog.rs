@@ -10,15 +10,20 @@
 //! nested `block_on`, but it can notice them: that is this thread.
 //!
 //! How it sees: each worker bumps a phase counter around every poll (`watch.rs`). The
-//! watchdog looks every half `stall_threshold` (at most once a millisecond); a phase
-//! that stays odd across looks spanning the threshold is one poll that has run at least
-//! that long. It reports each such poll once, through
-//! [`Builder::on_stall`](crate::Builder::on_stall). With no worker busy for a while it
-//! dozes until one becomes busy, so an idle runtime costs no wake-ups.
+//! watchdog looks every half `stall_threshold` or every [`HAND_OFF_LOOK`], whichever
+//! is sooner (at most once a millisecond); a phase that stays odd across looks spanning
+//! the threshold is one poll that has run at least that long. It reports each such poll
+//! once, through [`Builder::on_stall`](crate::Builder::on_stall). With no worker busy
+//! for a whole threshold it dozes until one becomes busy, so an idle runtime costs no
+//! wake-ups.
 //!
-//! It also rescues timers: when a look finds every worker in the same poll as the look
-//! before, nobody serves timers and I/O between tasks, so it calls a thread waiting in
-//! `Runtime::block_on` to the driver (`Scheduler::park_block_on`).
+//! It also keeps timers and I/O watched behind long polls. A worker that leaves the
+//! driver to run what it woke does not wake a colleague to take the driver role over
+//! (`HandOff::ByWatchdog`): when a look finds a worker in the same poll as the look
+//! before while nobody holds the role, the watchdog wakes an idle worker to take it.
+//! When every worker is in the same poll as the look before, there is no idle worker,
+//! so it calls a thread waiting in `Runtime::block_on` to the driver
+//! (`Scheduler::park_block_on`).
 
 use std::{
     fmt, io,
@@ -40,11 +45,18 @@ use crate::{
 /// should take microseconds; one that takes 100 ms is blocking its thread.
 pub(crate) const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 
-/// Looks in a row with no worker busy before the watchdog dozes (one threshold, at the
-/// default): enough that a runtime busy every few milliseconds does not ring the bell
-/// at every turn, few enough that a runtime woken by a timer now and then (a
-/// 500 ms ticker) costs two or three looks per tick, not twenty.
-const LOOKS_BEFORE_DOZING: u32 = 2;
+/// How long a poll may keep the driver role vacant while a worker idles: the longest
+/// nap between two looks. A poll seen at two looks in a row has run at least this
+/// long. 10 ms: a timer or socket waits at most about twice this behind a long poll,
+/// and a busy runtime costs the watchdog 100 looks a second, against the thousands of
+/// wake-ups a second an immediate hand-off cost in `tcp_echo` (`HandOff`).
+pub(crate) const HAND_OFF_LOOK: Duration = Duration::from_millis(10);
+
+/// How long no worker must be busy before the watchdog dozes: enough that a runtime
+/// busy every few milliseconds does not ring the bell at every turn, short enough that
+/// a runtime woken by a timer now and then (a 500 ms ticker) costs a few looks per
+/// tick, not dozens. One default threshold; at least two looks.
+const IDLE_BEFORE_DOZING: Duration = DEFAULT_STALL_THRESHOLD;
 
 /// However small the threshold, the watchdog looks at most once a millisecond: a
 /// nanosecond threshold would otherwise make it spin on a core of its own.
@@ -223,10 +235,14 @@ impl<'a> Watchdog<'a> {
 
     fn run(mut self) {
         let watches = &self.scheduler.watches;
+        let between_looks = (self.threshold / 2).clamp(SHORTEST_NAP, HAND_OFF_LOOK);
+        let looks_before_dozing = IDLE_BEFORE_DOZING
+            .as_nanos()
+            .div_ceil(between_looks.as_nanos())
+            .max(2) as u32;
         let mut idle_looks = 0;
         loop {
-            let nap = (idle_looks < LOOKS_BEFORE_DOZING)
-                .then_some((self.threshold / 2).max(SHORTEST_NAP));
+            let nap = (idle_looks < looks_before_dozing).then_some(between_looks);
             if watches.wait(nap, || self.scheduler.busy_workers() == 0) == Woke::Stop {
                 return;
             }
@@ -267,12 +283,15 @@ impl<'a> Watchdog<'a> {
             }
         }
         let all_workers_blocked = stalled == self.seen.len();
-        // Every worker still in the poll it was in half a threshold ago: none of them
-        // looks at timers and I/O between tasks. Call in a `block_on` thread to do it.
+        // A worker still in the poll it was in at the last look: if it left the driver
+        // role vacant, an idle colleague takes it. Every worker stuck: none of them looks
+        // at timers and I/O between tasks, and none idles. Call in a `block_on` thread.
         let all_stuck = stuck == self.seen.len();
         watches.set_stalled(all_stuck);
         if all_stuck {
             self.scheduler.rescue_driver();
+        } else if stuck > 0 {
+            self.scheduler.hand_off_driver();
         }
         for worker in 0..self.seen.len() {
             let Some(seen) = self.seen[worker] else {

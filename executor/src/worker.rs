@@ -16,9 +16,9 @@ use std::time::Duration;
 use crate::{
     context::{self, Role},
     handle::Handle,
-    metrics::bump_owned,
+    metrics::{add_owned, bump_owned},
     run_queue::{Queue, RunQueue},
-    scheduler::{Scheduler, PATROL},
+    scheduler::{HandOff, Scheduler, PATROL},
     shim::{Arc, Ordering::SeqCst},
     task::{AfterRun, Runnable},
     watch::PollWatch,
@@ -217,8 +217,9 @@ impl Worker {
             driver.park(driver.token(), Some(Duration::ZERO));
             drop(role);
             // Nobody held the role, so an idle colleague that tried to take it meanwhile
-            // went to its condvar instead: wake one so that it re-parks in the driver.
-            if self.scheduler.sleepers.idle() > 0 {
+            // went to its condvar instead: wake one so that it re-parks in the driver —
+            // or, with a watchdog, leave that to it, as when leaving the driver to work.
+            if self.scheduler.hand_off == HandOff::AtOnce && self.scheduler.sleepers.idle() > 0 {
                 self.scheduler.notify_one();
             }
         }
@@ -261,15 +262,24 @@ impl Worker {
             }
         };
         scheduler.sleepers.unregister(index);
+        if drove && self.queue.len() >= 2 && scheduler.sleepers.idle() > 0 {
+            // The turn woke several tasks while a colleague idles: the older half is
+            // its (see `Scheduler::push_local`), and it re-parks in the driver when done.
+            let spilled = self.queue.spill_half(&scheduler.injector);
+            add_owned(&self.counters().remote_schedules, spilled as u64);
+            scheduler.notify_one();
+        }
         let found_work = !self.queue.is_empty()
             || !scheduler.injector.is_empty()
             || scheduler.colleagues_have_work(index);
-        if found_work && drove {
+        if found_work && drove && scheduler.hand_off == HandOff::AtOnce {
             // We leave the driver to run what it woke. Hand the role on: an idle
             // colleague re-parks and takes it, so timers and I/O stay watched while we
-            // are busy. With none idle, the busy workers look at the driver between
-            // tasks; should they all get stuck in long polls, the watchdog calls a thread
-            // in `Runtime::block_on` to the driver (`Scheduler::rescue_driver`).
+            // are busy. With a watchdog, it does this only for a poll that runs long
+            // (`HandOff::ByWatchdog`). With no colleague idle, the busy workers look at
+            // the driver between tasks; should they all get stuck in long polls, the
+            // watchdog calls a thread in `Runtime::block_on` to the driver
+            // (`Scheduler::rescue_driver`).
             scheduler.notify_one();
         }
     }
