@@ -309,8 +309,9 @@ impl Builder {
     }
 
     /// The watchdog reports a poll that runs longer than this (default 100 ms): such a
-    /// poll blocks its worker. It looks every half threshold, so a poll of 1.5 times the
-    /// threshold is always reported, and one shorter than the threshold never. Zero makes
+    /// poll blocks its worker. It looks every half threshold or every 10 ms, whichever is
+    /// sooner, so a poll that runs the threshold plus one look is always reported, and
+    /// one shorter than the threshold never. Zero makes
     /// `build` return an `InvalidInput` error; to turn the watchdog off, use
     /// [`watchdog(false)`](Self::watchdog).
     ///
@@ -329,7 +330,10 @@ impl Builder {
         }
     }
 
-    /// Whether the runtime has a watchdog thread (default: yes).
+    /// Whether the runtime has a watchdog thread (default: yes). Without one, `on_stall`
+    /// is never called, and each worker leaving the reactor to run work wakes an idle
+    /// colleague to watch timers and sockets in its place (with one, the watchdog does,
+    /// only behind a poll that runs long).
     ///
     /// # Examples
     ///

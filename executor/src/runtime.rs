@@ -381,9 +381,9 @@ impl Builder {
     }
 
     /// The watchdog reports a poll that runs longer than this (default 100 ms): it
-    /// blocks its worker. The watchdog looks every half threshold, so a poll that runs
-    /// 1.5 times the threshold is always reported, a shorter one may be, and one shorter
-    /// than the threshold never is. Must be more than zero, else `build` returns an
+    /// blocks its worker. The watchdog looks every half threshold or every 10 ms,
+    /// whichever is sooner, so a poll that runs the threshold plus one look is always
+    /// reported, a shorter one may be, and one shorter than the threshold never is. Must be more than zero, else `build` returns an
     /// error; see [`watchdog`](Self::watchdog) to turn it off.
     ///
     /// # Examples
@@ -403,7 +403,10 @@ impl Builder {
     }
 
     /// Whether the runtime has a watchdog (default: yes). Without one, no thread looks
-    /// for blocked workers and `on_stall` is never called.
+    /// for blocked workers and `on_stall` is never called; and a worker that leaves the
+    /// driver to run work wakes an idle colleague to take its place there at once,
+    /// since nobody would notice its poll running long (with a watchdog, the watchdog
+    /// does that, only for such a poll).
     ///
     /// # Examples
     ///

@@ -100,8 +100,10 @@ pub(crate) struct Scheduler {
 }
 
 /// Who passes the driver role on when a worker leaves the driver to run what it woke,
-/// while a colleague idles on its condvar (invariants 2 and 6 of ARCHITECTURE.md: a poll
-/// that runs long must not leave timers and I/O unwatched while a worker idles).
+/// while a colleague idles on its condvar: a poll that runs long must not leave timers
+/// and I/O unwatched while a worker idles (`tests/driver_handoff.rs` checks both ways,
+/// the loom model `the_driver_role_passes_on_when_its_holder_leaves_to_run_work` the
+/// first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HandOff {
     /// The leaving worker wakes an idle colleague at once: without a watchdog, nobody
@@ -109,11 +111,11 @@ pub(crate) enum HandOff {
     AtOnce,
     /// The watchdog does, when it sees a poll outlast one of its looks (at most
     /// [`HAND_OFF_LOOK`](crate::watchdog::HAND_OFF_LOOK)) while nobody holds the role.
-    /// Most polls end long before that, and the worker re-parks in the driver itself:
-    /// `tcp_echo --perf` at 100 connections made 0.11-0.18 `futex` calls and 0.26-0.45
-    /// `epoll_wait` calls per round trip with the wake at once (the colleague, woken
-    /// into the driver, took each event as it came), against 0.01 and 0.10-0.22 for
-    /// tokio, whose default is not to pass the role on at all (BENCHMARKS.md).
+    /// Most polls end long before that, and the worker re-parks in the driver itself.
+    /// The wake at once cost `tcp_echo --perf` (100 connections) about 0.26 `epoll_wait`
+    /// calls per round trip where tokio made 0.13: the colleague, woken into the
+    /// driver, took each event as it came. Now 0.14 (BENCHMARKS.md). tokio's default
+    /// is not to pass the role on at all.
     ByWatchdog,
 }
 
