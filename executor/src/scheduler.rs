@@ -73,8 +73,11 @@ pub(crate) struct Scheduler {
     /// Who passes the driver role on when its holder leaves the driver to run work.
     pub(crate) hand_off: HandOff,
     /// At most one worker of this runtime sleeps in the driver; the others on condvars.
-    /// Taken and released only through [`DriverRole`].
-    driving: AtomicBool,
+    /// The role's turns: odd while someone (a worker, a `block_on` thread) holds it, even
+    /// while it is vacant. Taking it moves an even count to the next odd one, releasing
+    /// it moves it on again, only through [`DriverRole`]; so the watchdog, reading the
+    /// same even count at two looks, knows that the role stayed vacant in between.
+    driver_turns: AtomicUsize,
     /// A `block_on` thread is spinning before it sleeps: at most one at a time
     /// (`spin_for_round_trip`). A heuristic, not a protocol: std even under loom.
     spinning: std::sync::atomic::AtomicBool,
@@ -109,9 +112,11 @@ pub(crate) enum HandOff {
     /// The leaving worker wakes an idle colleague at once: without a watchdog, nobody
     /// else would notice a long poll.
     AtOnce,
-    /// The watchdog does, when it sees a poll outlast one of its looks (at most
-    /// [`HAND_OFF_LOOK`](crate::watchdog::HAND_OFF_LOOK)) while nobody holds the role.
-    /// Most polls end long before that, and the worker re-parks in the driver itself.
+    /// The watchdog does, when it finds the role vacant at two looks in a row (at most
+    /// [`HAND_OFF_LOOK`](crate::watchdog::HAND_OFF_LOOK) apart while a worker is busy)
+    /// and nobody took it in between: one long poll, or a run of shorter ones. Most
+    /// runs end long before that, and the worker re-parks in the driver itself. While
+    /// the watchdog is inside its `on_stall` hook, the worker wakes a colleague itself.
     /// The wake at once cost `tcp_echo --perf` (100 connections) about 0.26 `epoll_wait`
     /// calls per round trip where tokio made 0.13: the colleague, woken into the
     /// driver, took each event as it came. Now 0.14 (BENCHMARKS.md). tokio's default
@@ -169,7 +174,7 @@ impl Scheduler {
             blocking,
             watches: Watches::new(workers),
             hand_off,
-            driving: AtomicBool::new(false),
+            driver_turns: AtomicUsize::new(0),
             spinning: std::sync::atomic::AtomicBool::new(false),
             driver_holder: AtomicUsize::new(0),
             block_on_waiters: Mutex::new(Vec::new()),
@@ -296,7 +301,7 @@ impl Scheduler {
     /// sleeper is not patrolling (it went to sleep while every worker idled), wake it so
     /// that it re-parks patrolling and can take what this worker pushes during long polls.
     pub(crate) fn ensure_patrol(&self) {
-        if self.driving.load(SeqCst) && !self.patrolling.load(SeqCst) {
+        if self.driver_role_held() && !self.patrolling.load(SeqCst) {
             // A `block_on` thread in the driver does not patrol: a push into an inbox
             // then wakes an idle colleague instead (`push_local`).
             if let Some(parker) = self.parkers.get(self.driver_holder.load(SeqCst)) {
@@ -376,10 +381,27 @@ impl Scheduler {
         woken
     }
 
-    /// The watchdog saw a worker stuck in one poll: if nobody holds the driver role,
-    /// wake an idle colleague to take it (it re-parks, in the driver). See [`HandOff`].
-    pub(crate) fn hand_off_driver(&self) {
-        if self.driver.is_some() && !self.driving.load(SeqCst) {
+    /// The driver role's turn count (see `driver_turns`): even while it is vacant.
+    pub(crate) fn driver_turn(&self) -> usize {
+        self.driver_turns.load(SeqCst)
+    }
+
+    fn driver_role_held(&self) -> bool {
+        self.driver_turn() % 2 == 1
+    }
+
+    /// Whether a worker leaving the driver to run work must wake an idle colleague to
+    /// take the role over itself (see [`HandOff`]). Also while the watchdog is inside
+    /// its `on_stall` hook: it looks at nothing else then, however long the hook takes.
+    pub(crate) fn hands_off_at_once(&self) -> bool {
+        self.hand_off == HandOff::AtOnce || self.watches.is_reporting()
+    }
+
+    /// The watchdog found the driver role vacant at two looks in a row, at the same turn
+    /// (`vacant_turn`), while a worker was busy: wake an idle worker to take it (it
+    /// re-parks, in the driver). See [`HandOff`].
+    pub(crate) fn hand_off_driver(&self, vacant_turn: usize) {
+        if self.driver.is_some() && self.driver_turn() == vacant_turn {
             self.notify_one();
         }
     }
@@ -446,8 +468,7 @@ impl Scheduler {
     /// makes the choice worse, never wrong: any idle worker re-checks for work.
     pub(crate) fn notify_one(&self) {
         let driver_sleeper = self
-            .driving
-            .load(SeqCst)
+            .driver_role_held()
             .then(|| self.driver_holder.load(SeqCst));
         if let Some(worker) = self.sleepers.pop(driver_sleeper) {
             self.parkers[worker].unpark();
@@ -491,11 +512,11 @@ impl Scheduler {
     pub(crate) fn take_driver_role(&self, index: usize) -> Option<DriverRole<'_>> {
         self.driver.as_ref()?;
         // SeqCst, like `patrolling` and the idle list: a worker that becomes busy reads
-        // `driving` then `patrolling`, the taker writes `driving` then reads the idle
+        // the turn then `patrolling`, the taker writes the turn then reads the idle
         // list; with weaker orderings both could miss the other.
         let taken = self
-            .driving
-            .compare_exchange(false, true, SeqCst, SeqCst)
+            .driver_turns
+            .fetch_update(SeqCst, SeqCst, |turn| (turn % 2 == 0).then_some(turn + 1))
             .is_ok();
         taken.then(|| {
             self.driver_holder.store(index, SeqCst);
@@ -582,7 +603,7 @@ impl DriverRole<'_> {
 
 impl Drop for DriverRole<'_> {
     fn drop(&mut self) {
-        self.scheduler.driving.store(false, SeqCst);
+        self.scheduler.driver_turns.fetch_add(1, SeqCst); // odd to even: vacant
     }
 }
 

@@ -61,8 +61,9 @@ pub(crate) fn address(task: &Arc<dyn Runnable>) -> usize {
 #[derive(Debug)]
 pub(crate) struct Watches {
     workers: Box<[PollWatch]>,
-    /// The watchdog sleeps until rung, because no worker was busy: the first worker to
-    /// become busy rings. Set by the watchdog before its last look at the busy count,
+    /// The watchdog sleeps until rung (dozing, or napping half a threshold), because no
+    /// worker was busy: the first worker to become busy rings, so that the watchdog
+    /// looks again within a hand-off look (`watchdog.rs`). Set by the watchdog before its last look at the busy count,
     /// read by a worker after it counted itself busy (both `SeqCst`), so one of the two
     /// always sees the other.
     dormant: AtomicBool,
@@ -70,6 +71,9 @@ pub(crate) struct Watches {
     /// before: nobody polls the driver between tasks, so a thread inside
     /// `Runtime::block_on` may take the driver role (`Scheduler::park_block_on`).
     stalled: AtomicBool,
+    /// The watchdog is inside its `on_stall` hook, which may take any time: meanwhile
+    /// it passes no driver role on, so workers must (`Scheduler::hands_off_at_once`).
+    reporting: AtomicBool,
     bell: Mutex<Bell>,
     ring: Condvar,
 }
@@ -78,6 +82,16 @@ pub(crate) struct Watches {
 struct Bell {
     rung: bool,
     stop: bool,
+}
+
+/// How the watchdog sleeps until its next look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nap {
+    /// This long, whatever the workers do (one of them is busy).
+    For(std::time::Duration),
+    /// Until a worker becomes busy and rings, or at most this long (`None`: no limit,
+    /// the watchdog dozes).
+    UntilBusy(Option<std::time::Duration>),
 }
 
 /// Why the watchdog's sleep ended.
@@ -111,6 +125,7 @@ impl Watches {
             workers: (0..workers).map(|_| PollWatch::default()).collect(),
             dormant: AtomicBool::new(false),
             stalled: AtomicBool::new(false),
+            reporting: AtomicBool::new(false),
             bell: Mutex::new(Bell::default()),
             ring: Condvar::new(),
         }
@@ -152,6 +167,16 @@ impl Watches {
         self.stalled.load(SeqCst)
     }
 
+    /// Whether the watchdog is inside its `on_stall` hook (see `reporting`).
+    pub(crate) fn is_reporting(&self) -> bool {
+        self.reporting.load(SeqCst)
+    }
+
+    /// The watchdog enters (`true`) or leaves its `on_stall` hook.
+    pub(crate) fn set_reporting(&self, reporting: bool) {
+        self.reporting.store(reporting, SeqCst);
+    }
+
     /// The watchdog's verdict after a look.
     pub(crate) fn set_stalled(&self, stalled: bool) {
         self.stalled.store(stalled, SeqCst);
@@ -181,17 +206,13 @@ impl Watches {
         self.ring.notify_one();
     }
 
-    /// The watchdog waits `for_at_most`, or — with `None` — until a worker rings.
-    /// `idle` is asked after the watchdog announced it dozes: if a worker became busy
-    /// before it could see the announcement, the watchdog does not doze at all.
-    pub(crate) fn wait(
-        &self,
-        for_at_most: Option<std::time::Duration>,
-        idle: impl Fn() -> bool,
-    ) -> Woke {
+    /// The watchdog sleeps as `nap` says. For [`Nap::UntilBusy`], `idle` is asked after
+    /// the watchdog announced that it waits for a ring: if a worker became busy before it
+    /// could see the announcement, the watchdog does not wait at all.
+    pub(crate) fn wait(&self, nap: Nap, idle: impl Fn() -> bool) -> Woke {
         let mut bell = self.lock_bell();
-        match for_at_most {
-            Some(timeout) => {
+        match nap {
+            Nap::For(timeout) => {
                 if !bell.stop {
                     bell = self
                         .ring
@@ -200,18 +221,31 @@ impl Watches {
                         .0;
                 }
             }
-            None => {
+            Nap::UntilBusy(limit) => {
                 self.dormant.store(true, SeqCst);
-                if !idle() {
-                    self.dormant.store(false, SeqCst);
-                } else {
+                if idle() {
+                    let deadline = limit.map(|limit| std::time::Instant::now() + limit);
                     while !bell.rung && !bell.stop {
-                        bell = self
-                            .ring
-                            .wait(bell)
-                            .unwrap_or_else(|poisoned| poisoned.into_inner());
+                        let left = deadline
+                            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+                        bell = match left {
+                            None => self
+                                .ring
+                                .wait(bell)
+                                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                            Some(left) if left.is_zero() => break,
+                            Some(left) => {
+                                self.ring
+                                    .wait_timeout(bell, left)
+                                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                                    .0
+                            }
+                        };
                     }
                 }
+                // Not rung (the nap ran out, or a worker was busy already): nobody
+                // needs to ring any more.
+                self.dormant.store(false, SeqCst);
             }
         }
         bell.rung = false;

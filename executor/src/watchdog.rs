@@ -10,20 +10,20 @@
 //! nested `block_on`, but it can notice them: that is this thread.
 //!
 //! How it sees: each worker bumps a phase counter around every poll (`watch.rs`). The
-//! watchdog looks every half `stall_threshold` or every [`HAND_OFF_LOOK`], whichever
-//! is sooner (at most once a millisecond); a phase that stays odd across looks spanning
-//! the threshold is one poll that has run at least that long. It reports each such poll
-//! once, through [`Builder::on_stall`](crate::Builder::on_stall). With no worker busy
-//! for a whole threshold it dozes until one becomes busy, so an idle runtime costs no
-//! wake-ups.
+//! watchdog looks every half `stall_threshold` (at most once a millisecond), and at
+//! least every [`HAND_OFF_LOOK`] while a worker is busy; a phase that stays odd across
+//! looks spanning the threshold is one poll that has run at least that long. It
+//! reports each such poll once, through [`Builder::on_stall`](crate::Builder::on_stall).
+//! With no worker busy for two looks in a row it dozes until one becomes busy, so an
+//! idle runtime costs no wake-ups.
 //!
 //! It also keeps timers and I/O watched behind long polls. A worker that leaves the
 //! driver to run what it woke does not wake a colleague to take the driver role over
-//! (`HandOff::ByWatchdog`): when a look finds a worker in the same poll as the look
-//! before while nobody holds the role, the watchdog wakes an idle worker to take it.
-//! When every worker is in the same poll as the look before, there is no idle worker,
-//! so it calls a thread waiting in `Runtime::block_on` to the driver
-//! (`Scheduler::park_block_on`).
+//! (`HandOff::ByWatchdog`): when two looks in a row, a worker busy, find the role
+//! vacant at the same turn (nobody took it in between), the watchdog wakes an idle
+//! worker to take it. When every worker has been in one poll for half a threshold,
+//! there is no idle worker, so it calls a thread waiting in `Runtime::block_on` to the
+//! driver (`Scheduler::park_block_on`).
 
 use std::{
     fmt, io,
@@ -38,25 +38,25 @@ use crate::{
     panic::{call_catching, drop_catching, panic_message},
     scheduler::Scheduler,
     shim::Arc,
-    watch::{address, Sighting, Woke},
+    watch::{address, Nap, Sighting, Woke},
 };
 
 /// The default [`Builder::stall_threshold`](crate::Builder::stall_threshold): a poll
 /// should take microseconds; one that takes 100 ms is blocking its thread.
 pub(crate) const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 
-/// How long a poll may keep the driver role vacant while a worker idles: the longest
-/// nap between two looks. A poll seen at two looks in a row has run at least this
-/// long. 10 ms: a timer or socket waits at most about twice this behind a long poll,
-/// and a busy runtime costs the watchdog 100 looks a second, against the thousands of
-/// wake-ups a second an immediate hand-off cost in `tcp_echo` (`HandOff`).
+/// The longest nap between two looks while a worker is busy: how long the driver role
+/// may stay vacant while a worker idles. A timer or socket waits at most about twice
+/// this behind a long poll (or a run of shorter ones), and a busy runtime costs the
+/// watchdog 100 looks a second, against the thousands of wake-ups a second an
+/// immediate hand-off cost in `tcp_echo` (`HandOff`).
 pub(crate) const HAND_OFF_LOOK: Duration = Duration::from_millis(10);
 
-/// How long no worker must be busy before the watchdog dozes: enough that a runtime
-/// busy every few milliseconds does not ring the bell at every turn, short enough that
-/// a runtime woken by a timer now and then (a 500 ms ticker) costs a few looks per
-/// tick, not dozens. One default threshold; at least two looks.
-const IDLE_BEFORE_DOZING: Duration = DEFAULT_STALL_THRESHOLD;
+/// Looks in a row with no worker busy before the watchdog dozes (one threshold, at the
+/// default): enough that a runtime busy every few milliseconds does not ring the bell
+/// at every turn, few enough that a runtime woken by a timer now and then (a
+/// 500 ms ticker) costs two or three looks per tick, not twenty.
+const LOOKS_BEFORE_DOZING: u32 = 2;
 
 /// However small the threshold, the watchdog looks at most once a millisecond: a
 /// nanosecond threshold would otherwise make it spin on a core of its own.
@@ -221,34 +221,45 @@ struct Watchdog<'a> {
     threshold: Duration,
     hook: StallHook,
     seen: Vec<Option<Seen>>,
+    /// The driver role's turn at the last look, if the role was vacant then.
+    vacant_turn: Option<usize>,
 }
 
 impl<'a> Watchdog<'a> {
     fn new(scheduler: &'a Scheduler, threshold: Duration, hook: StallHook) -> Self {
         Watchdog {
             seen: vec![None; scheduler.watches.workers()],
+            vacant_turn: None,
             scheduler,
             threshold,
             hook,
         }
     }
 
+    /// Half a threshold (at least [`SHORTEST_NAP`]): the nap while nobody is busy.
+    fn idle_nap(&self) -> Duration {
+        (self.threshold / 2).max(SHORTEST_NAP)
+    }
+
     fn run(mut self) {
         let watches = &self.scheduler.watches;
-        let between_looks = (self.threshold / 2).clamp(SHORTEST_NAP, HAND_OFF_LOOK);
-        let looks_before_dozing = IDLE_BEFORE_DOZING
-            .as_nanos()
-            .div_ceil(between_looks.as_nanos())
-            .max(2) as u32;
+        let idle_nap = self.idle_nap();
         let mut idle_looks = 0;
         loop {
-            let nap = (idle_looks < looks_before_dozing).then_some(between_looks);
+            // While a worker is busy, at most a hand-off look apart. Otherwise half a
+            // threshold, or a doze, but a worker becoming busy rings: its poll may
+            // leave the driver role vacant, and the next look must come soon.
+            let nap = if self.scheduler.busy_workers() > 0 {
+                Nap::For(idle_nap.min(HAND_OFF_LOOK))
+            } else {
+                Nap::UntilBusy((idle_looks < LOOKS_BEFORE_DOZING).then_some(idle_nap))
+            };
             if watches.wait(nap, || self.scheduler.busy_workers() == 0) == Woke::Stop {
                 return;
             }
             // Counting idle looks starts over whenever a worker is busy, and after a doze
             // (a worker rang: it is busy now).
-            if nap.is_none() || self.scheduler.busy_workers() > 0 {
+            if nap == Nap::UntilBusy(None) || self.scheduler.busy_workers() > 0 {
                 idle_looks = 0;
             } else {
                 idle_looks += 1;
@@ -261,15 +272,18 @@ impl<'a> Watchdog<'a> {
     /// the last look.
     fn look(&mut self) {
         let now = Instant::now();
+        let idle_nap = self.idle_nap();
         let watches = &self.scheduler.watches;
         let mut stalled = 0;
-        let mut stuck = 0; // in the same poll as at the previous look
+        let mut stuck = 0; // in one poll for half a threshold or more
         for (worker, seen) in self.seen.iter_mut().enumerate() {
             let sighting = watches.sight(worker);
             *seen = match *seen {
                 _ if !sighting.polling() => None,
                 Some(earlier) if earlier.sighting == sighting => {
-                    stuck += 1;
+                    if now - earlier.since >= idle_nap {
+                        stuck += 1;
+                    }
                     Some(earlier)
                 }
                 _ => Some(Seen {
@@ -283,16 +297,21 @@ impl<'a> Watchdog<'a> {
             }
         }
         let all_workers_blocked = stalled == self.seen.len();
-        // A worker still in the poll it was in at the last look: if it left the driver
-        // role vacant, an idle colleague takes it. Every worker stuck: none of them looks
-        // at timers and I/O between tasks, and none idles. Call in a `block_on` thread.
+        // Every worker stuck: none of them looks at timers and I/O between tasks, and
+        // none idles. Call in a `block_on` thread.
         let all_stuck = stuck == self.seen.len();
         watches.set_stalled(all_stuck);
         if all_stuck {
             self.scheduler.rescue_driver();
-        } else if stuck > 0 {
-            self.scheduler.hand_off_driver();
         }
+        // The driver role vacant since the last look, at the same turn, with a worker
+        // busy: an idle colleague takes it.
+        let turn = self.scheduler.driver_turn();
+        let vacant = turn % 2 == 0;
+        if vacant && self.vacant_turn == Some(turn) && self.scheduler.busy_workers() > 0 {
+            self.scheduler.hand_off_driver(turn);
+        }
+        self.vacant_turn = vacant.then_some(turn);
         for worker in 0..self.seen.len() {
             let Some(seen) = self.seen[worker] else {
                 continue;
@@ -326,7 +345,19 @@ impl<'a> Watchdog<'a> {
             all_workers_blocked: all_blocked,
         };
         drop(task);
-        if let Err(panic) = call_catching(|| (self.hook)(&report)) {
+        // The hook may take any time, and no look happens meanwhile: workers leaving the
+        // driver hand its role on themselves until it returns, and a vacancy that began
+        // before is handed on now. Both `SeqCst`: a worker that released the role after
+        // this load sees `reporting`.
+        let watches = &self.scheduler.watches;
+        watches.set_reporting(true);
+        let turn = self.scheduler.driver_turn();
+        if turn % 2 == 0 && self.scheduler.busy_workers() > 0 {
+            self.scheduler.hand_off_driver(turn);
+        }
+        let called = call_catching(|| (self.hook)(&report));
+        watches.set_reporting(false);
+        if let Err(panic) = called {
             eprintln!(
                 "turtles: the on_stall hook panicked ({}) while reporting:\n{report}",
                 panic_message(&*panic)

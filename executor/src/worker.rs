@@ -8,8 +8,10 @@
 //! queue; with both empty it takes half of a colleague's inbox. When there is nothing
 //! at all it parks: the worker holding the driver role sleeps inside the `Driver` (the
 //! reactor's `epoll_wait`) — patrolling while a colleague is busy — the others on their
-//! own condvars. Leaving the driver with work in hand, it wakes an idle colleague to
-//! take the role over, so timers and I/O stay watched however long its next poll runs.
+//! own condvars. Leaving the driver with work in hand, it shares half of what the turn
+//! woke with an idle colleague; and timers and I/O stay watched however long it then
+//! polls: the watchdog wakes an idle colleague to take the role over once it stays
+//! vacant across two looks, or, without a watchdog, the worker does so at once.
 
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use crate::{
     handle::Handle,
     metrics::{add_owned, bump_owned},
     run_queue::{Queue, RunQueue},
-    scheduler::{HandOff, Scheduler, PATROL},
+    scheduler::{Scheduler, PATROL},
     shim::{Arc, Ordering::SeqCst},
     task::{AfterRun, Runnable},
     watch::PollWatch,
@@ -219,7 +221,7 @@ impl Worker {
             // Nobody held the role, so an idle colleague that tried to take it meanwhile
             // went to its condvar instead: wake one so that it re-parks in the driver —
             // or, with a watchdog, leave that to it, as when leaving the driver to work.
-            if self.scheduler.hand_off == HandOff::AtOnce && self.scheduler.sleepers.idle() > 0 {
+            if self.scheduler.hands_off_at_once() && self.scheduler.sleepers.idle() > 0 {
                 self.scheduler.notify_one();
             }
         }
@@ -272,7 +274,7 @@ impl Worker {
         let found_work = !self.queue.is_empty()
             || !scheduler.injector.is_empty()
             || scheduler.colleagues_have_work(index);
-        if found_work && drove && scheduler.hand_off == HandOff::AtOnce {
+        if found_work && drove && scheduler.hands_off_at_once() {
             // We leave the driver to run what it woke. Hand the role on: an idle
             // colleague re-parks and takes it, so timers and I/O stay watched while we
             // are busy. With a watchdog, it does this only for a poll that runs long
