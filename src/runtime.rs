@@ -309,10 +309,10 @@ impl Builder {
     }
 
     /// The watchdog reports a poll that runs longer than this (default 100 ms): such a
-    /// poll blocks its worker. It looks every half threshold or every 10 ms, whichever is
-    /// sooner, so a poll that runs the threshold plus one look is always reported, and
-    /// one shorter than the threshold never. Zero makes
-    /// `build` return an `InvalidInput` error; to turn the watchdog off, use
+    /// poll blocks its worker. It looks every half threshold (at least every 10 ms while
+    /// a worker is busy), so a poll that runs the threshold plus one look is always
+    /// reported, and one shorter than the threshold never. Zero makes `build` return an
+    /// `InvalidInput` error; to turn the watchdog off, use
     /// [`watchdog(false)`](Self::watchdog).
     ///
     /// # Examples

@@ -381,10 +381,11 @@ impl Builder {
     }
 
     /// The watchdog reports a poll that runs longer than this (default 100 ms): it
-    /// blocks its worker. The watchdog looks every half threshold or every 10 ms,
-    /// whichever is sooner, so a poll that runs the threshold plus one look is always
-    /// reported, a shorter one may be, and one shorter than the threshold never is. Must be more than zero, else `build` returns an
-    /// error; see [`watchdog`](Self::watchdog) to turn it off.
+    /// blocks its worker. The watchdog looks every half threshold (at least every 10 ms
+    /// while a worker is busy), so a poll that runs the threshold plus one look is
+    /// always reported, a shorter one may be, and one shorter than the threshold never
+    /// is. Must be more than zero, else `build` returns an error; see
+    /// [`watchdog`](Self::watchdog) to turn it off.
     ///
     /// # Examples
     ///

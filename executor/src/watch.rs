@@ -7,8 +7,8 @@
 //! inside: the worker is busy and cannot say so. So every worker keeps a *phase*
 //! counter that it bumps when a poll starts and again when it ends — odd while a poll
 //! runs — and notes which task it polls. The watchdog (`watchdog.rs`) looks every half
-//! threshold (at most 10 ms apart); a phase that is odd and unchanged since its last look is one poll still
-//! running. A poll pays three plain stores to a cache line only its worker writes, and
+//! threshold (at least every 10 ms while a worker is busy); a phase that is odd and
+//! unchanged since its last look is one poll still running. A poll pays three plain stores to a cache line only its worker writes, and
 //! no clock read; the phase doubles as the runtime's poll counter.
 //!
 //! Everything here is std's even under loom (see `shim.rs`): it is a diagnostic that
