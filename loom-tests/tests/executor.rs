@@ -352,12 +352,32 @@ fn invariant_4_the_registry_is_empty_once_every_handle_resolved() {
 
 /// A `Driver` for loom: a generation counter and a condvar, plus how many threads
 /// sleep in it right now. It ignores `max_wait` (loom has no clock): a patrol is
-/// modelled as a sleep until the next unpark.
+/// modelled as a sleep until the next unpark. A task may arm it (`armed`): the next
+/// thread to leave `park` wakes that task from inside the driver, as an I/O event or a
+/// timer would.
 #[derive(Debug, Default)]
 struct StandInDriver {
     generation: Mutex<u64>,
     woken: loom::sync::Condvar,
     sleeping: AtomicUsize,
+    armed: Mutex<Option<Waker>>,
+}
+
+impl StandInDriver {
+    /// Pending until the driver fired: the task's next poll runs on the worker that
+    /// woke it inside the driver.
+    async fn event(&self) {
+        let mut fired = false;
+        std::future::poll_fn(|cx| {
+            if std::mem::replace(&mut fired, true) {
+                return Poll::Ready(());
+            }
+            *self.armed.lock().unwrap() = Some(cx.waker().clone());
+            turtles_executor::Driver::unpark(self);
+            Poll::Pending
+        })
+        .await
+    }
 }
 
 impl turtles_executor::Driver for StandInDriver {
@@ -371,6 +391,12 @@ impl turtles_executor::Driver for StandInDriver {
             generation = self.woken.wait(generation).unwrap();
         }
         self.sleeping.fetch_sub(1, SeqCst);
+        drop(generation);
+        // Woken outside the lock, as the reactor does.
+        let armed = self.armed.lock().unwrap().take();
+        if let Some(waker) = armed {
+            waker.wake();
+        }
     }
     fn unpark(&self) {
         *self.generation.lock().unwrap() += 1;
@@ -378,10 +404,11 @@ impl turtles_executor::Driver for StandInDriver {
     }
 }
 
-/// Driver hand-off: two idle workers, one sleeping in the driver. A task that blocks
-/// its worker arrives; whichever worker takes it, the driver role must end up with the
-/// other one while the task still runs — or timers and I/O go unwatched although a
-/// worker idles.
+/// Driver hand-off: two idle workers, one sleeping in the driver. A task arms the
+/// driver and, woken from inside it (so on the worker that was sleeping there), blocks
+/// that worker; the driver role must end up with the other one while the task still
+/// runs — or timers and I/O go unwatched although a worker idles. (Loom runtimes have
+/// no watchdog: this is the leaving worker's own hand-off, `HandOff::AtOnce`.)
 #[test]
 fn the_driver_role_passes_on_when_its_holder_leaves_to_run_work() {
     check(2, || {
@@ -397,8 +424,9 @@ fn the_driver_role_passes_on_when_its_holder_leaves_to_run_work() {
             thread::yield_now();
         }
         let (running, released) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let (r, rel) = (running.clone(), released.clone());
+        let (r, rel, d) = (running.clone(), released.clone(), driver.clone());
         let blocker = rt.spawn(async move {
+            d.event().await;
             r.store(1, SeqCst);
             while rel.load(SeqCst) == 0 {
                 thread::yield_now(); // a long poll: this worker is busy
