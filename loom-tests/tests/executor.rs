@@ -5,8 +5,9 @@
 //! interrupts threads at most three times. Each race below needs one or two
 //! interruptions to show up (a wake landing inside a poll, a push landing between a
 //! worker's last look and its sleep), so 3 leaves a margin; the largest model (the
-//! spill, ~810,000 executions) keeps the whole suite around three minutes on two cores.
-//! Bound 4 multiplies that by roughly ten for no race we know of.
+//! spill, ~890,000 executions, and the hand-off at bound 2) keeps the whole suite around
+//! four minutes on two cores. Bound 4 multiplies that by roughly ten for no race we know
+//! of.
 #![cfg(loom)]
 
 use std::{
