@@ -4,10 +4,10 @@
 //! Bound: a preemption bound of 3 explores every interleaving in which the scheduler
 //! interrupts threads at most three times. Each race below needs one or two
 //! interruptions to show up (a wake landing inside a poll, a push landing between a
-//! worker's last look and its sleep), so 3 leaves a margin; the largest model (the
-//! spill, ~890,000 executions, and the hand-off at bound 2) keeps the whole suite around
-//! four minutes on two cores. Bound 4 multiplies that by roughly ten for no race we know
-//! of.
+//! worker's last look and its sleep), so 3 leaves a margin; the largest models (the
+//! spill, ~890,000 executions, and the hand-off, ~340,000 at bound 2) keep the whole
+//! suite around four minutes on two cores. Bound 4 multiplies that by roughly ten for
+//! no race we know of.
 #![cfg(loom)]
 
 use std::{
