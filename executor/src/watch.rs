@@ -8,8 +8,9 @@
 //! counter that it bumps when a poll starts and again when it ends — odd while a poll
 //! runs — and notes which task it polls. The watchdog (`watchdog.rs`) looks every half
 //! threshold (at least every 10 ms while a worker is busy); a phase that is odd and
-//! unchanged since its last look is one poll still running. A poll pays three plain stores to a cache line only its worker writes, and
-//! no clock read; the phase doubles as the runtime's poll counter.
+//! unchanged since its last look is one poll still running. A poll pays three plain
+//! stores to a cache line only its worker writes, and no clock read; the phase doubles
+//! as the runtime's poll counter.
 //!
 //! Everything here is std's even under loom (see `shim.rs`): it is a diagnostic that
 //! orders nothing the runtime relies on. The worst a race can do is make the watchdog
@@ -22,6 +23,7 @@ use std::sync::{
     },
     Condvar, Mutex,
 };
+use std::time::{Duration, Instant};
 
 use crate::shim::Arc;
 use crate::task::Runnable;
@@ -63,12 +65,12 @@ pub(crate) struct Watches {
     workers: Box<[PollWatch]>,
     /// The watchdog sleeps until rung (dozing, or napping half a threshold), because no
     /// worker was busy: the first worker to become busy rings, so that the watchdog
-    /// looks again within a hand-off look (`watchdog.rs`). Set by the watchdog before its last look at the busy count,
-    /// read by a worker after it counted itself busy (both `SeqCst`), so one of the two
-    /// always sees the other.
+    /// looks again within a hand-off look (`watchdog.rs`). Set by the watchdog before
+    /// its last look at the busy count, read by a worker after it counted itself busy
+    /// (both `SeqCst`), so one of the two always sees the other.
     dormant: AtomicBool,
-    /// The watchdog's last look found every worker still in the poll it saw the look
-    /// before: nobody polls the driver between tasks, so a thread inside
+    /// The watchdog's last look found every worker in one poll for half a threshold or
+    /// more: nobody polls the driver between tasks, so a thread inside
     /// `Runtime::block_on` may take the driver role (`Scheduler::park_block_on`).
     stalled: AtomicBool,
     /// The watchdog is inside its `on_stall` hook, which may take any time: meanwhile
@@ -88,10 +90,10 @@ struct Bell {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Nap {
     /// This long, whatever the workers do (one of them is busy).
-    For(std::time::Duration),
+    For(Duration),
     /// Until a worker becomes busy and rings, or at most this long (`None`: no limit,
     /// the watchdog dozes).
-    UntilBusy(Option<std::time::Duration>),
+    UntilBusy(Option<Duration>),
 }
 
 /// Why the watchdog's sleep ended.
@@ -224,10 +226,9 @@ impl Watches {
             Nap::UntilBusy(limit) => {
                 self.dormant.store(true, SeqCst);
                 if idle() {
-                    let deadline = limit.map(|limit| std::time::Instant::now() + limit);
+                    let deadline = limit.map(|limit| Instant::now() + limit);
                     while !bell.rung && !bell.stop {
-                        let left = deadline
-                            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+                        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
                         bell = match left {
                             None => self
                                 .ring

@@ -277,8 +277,8 @@ impl Worker {
         if found_work && drove && scheduler.hands_off_at_once() {
             // We leave the driver to run what it woke. Hand the role on: an idle
             // colleague re-parks and takes it, so timers and I/O stay watched while we
-            // are busy. With a watchdog, it does this only for a poll that runs long
-            // (`HandOff::ByWatchdog`). With no colleague idle, the busy workers look at
+            // are busy. With a watchdog, it does this only once the role stays vacant
+            // across two of its looks (`HandOff::ByWatchdog`). With no colleague idle, the busy workers look at
             // the driver between tasks; should they all get stuck in long polls, the
             // watchdog calls a thread in `Runtime::block_on` to the driver
             // (`Scheduler::rescue_driver`).
