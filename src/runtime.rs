@@ -333,7 +333,7 @@ impl Builder {
     /// Whether the runtime has a watchdog thread (default: yes). Without one, `on_stall`
     /// is never called, and each worker leaving the reactor to run work wakes an idle
     /// colleague to watch timers and sockets in its place (with one, the watchdog does,
-    /// only behind a poll that runs long).
+    /// only behind a long poll or a run of shorter ones).
     ///
     /// # Examples
     ///

@@ -69,9 +69,9 @@
 //! | `run_queue.rs` | a worker's own queue, its inbox for pushes made during a poll, and the thread-local that finds them |
 //! | `scheduler.rs` | the multi-threaded scheduler: where a woken task goes; the driver role and its patrol; spawning; shutdown |
 //! | `handle.rs` | [`Handle`]: the runtime's shared state, cloneable, for spawning anywhere |
-//! | `watchdog.rs` | the thread that reports a poll blocking its worker: [`StallReport`] |
+//! | `watchdog.rs` | the thread that reports a poll blocking its worker ([`StallReport`]) and hands on a driver role left vacant behind one |
 //! | `context.rs` | which runtime this thread spawns onto; refusing to block where it would deadlock |
-//! | `worker.rs` | the worker loop: pop, poll, park; handing the driver role on |
+//! | `worker.rs` | the worker loop: pop, poll, park; sharing a driver turn's work; handing the driver role on (without a watchdog) |
 //! | `local.rs` | `spawn_local`: `!Send` tasks in a thread-owned slab |
 //! | `block_on.rs` | run one future on this thread |
 //! | `current_thread.rs` | the current-thread runtime: the thread inside `block_on` is its only worker |

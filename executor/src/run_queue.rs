@@ -12,8 +12,12 @@
 //!   least one task) to the injector and the caller wakes that colleague — work stealing
 //!   turned around: the busy worker pushes instead of the idle one stealing, because
 //!   only the owner can touch a plain `VecDeque`. Not so for the wakes a worker makes
-//!   while it dispatches events in the driver: it shares half of them once the turn is
-//!   over ([`RunQueue::spill_half`]), rather than one task at the turn's second wake;
+//!   in a *turn* (one stay in the driver, sleeping and then dispatching what the
+//!   kernel and the timers report): it shares half of them once the turn is over
+//!   ([`RunQueue::spill_half`]). Before, this rule handed one task to a colleague at the
+//!   turn's second wake and woke it again at the next turn (BENCHMARKS.md, "TCP echo").
+//!   A busy worker's zero-wait look at the driver keeps the general rule: it has its
+//!   own work queued, and what it wakes is worth sharing at once;
 //! * while a colleague is free (idle, or awake and looking for work), a push from inside a poll (a spawn, a wake of another
 //!   task) goes to the worker's [`Inbox`] instead, a shared queue behind a mutex,
 //!   because that poll may run for a long time and a task in the private queue would
@@ -79,7 +83,7 @@ pub(crate) struct RunQueue {
 
 /// Where a push went.
 #[derive(Debug, PartialEq, Eq)]
-#[must_use = "after a hand-off the caller must wake an idle colleague, or the tasks wait"]
+#[must_use = "after a spill the caller must wake an idle colleague, or the tasks wait"]
 pub(crate) enum Pushed {
     /// Onto the local queue.
     Local,

@@ -407,7 +407,8 @@ impl Builder {
     /// for blocked workers and `on_stall` is never called; and a worker that leaves the
     /// driver to run work wakes an idle colleague to take its place there at once,
     /// since nobody would notice its poll running long (with a watchdog, the watchdog
-    /// does that, only for such a poll).
+    /// does that once the driver stays vacant across two of its looks: behind a long
+    /// poll, or a run of shorter ones).
     ///
     /// # Examples
     ///

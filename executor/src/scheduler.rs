@@ -73,10 +73,11 @@ pub(crate) struct Scheduler {
     /// Who passes the driver role on when its holder leaves the driver to run work.
     pub(crate) hand_off: HandOff,
     /// At most one worker of this runtime sleeps in the driver; the others on condvars.
-    /// The role's turns: odd while someone (a worker, a `block_on` thread) holds it, even
-    /// while it is vacant. Taking it moves an even count to the next odd one, releasing
-    /// it moves it on again, only through [`DriverRole`]; so the watchdog, reading the
-    /// same even count at two looks, knows that the role stayed vacant in between.
+    /// The role's takes and releases, counted (two per hold): odd while someone (a
+    /// worker, a `block_on` thread) holds it, even while it is vacant. Taking moves an
+    /// even count to the next odd one, releasing moves it on again, only through
+    /// [`DriverRole`]; so the watchdog, reading the same even count at two looks, knows
+    /// that the role stayed vacant in between.
     driver_turns: AtomicUsize,
     /// A `block_on` thread is spinning before it sleeps: at most one at a time
     /// (`spin_for_round_trip`). A heuristic, not a protocol: std even under loom.
@@ -119,8 +120,9 @@ pub(crate) enum HandOff {
     /// the watchdog is inside its `on_stall` hook, the worker wakes a colleague itself.
     /// The wake at once cost `tcp_echo --perf` (100 connections) about 0.26 `epoll_wait`
     /// calls per round trip where tokio made 0.13: the colleague, woken into the
-    /// driver, took each event as it came. Now 0.14 (BENCHMARKS.md). tokio's default
-    /// is not to pass the role on at all.
+    /// driver, took each event as it came. 0.14 with this alone, 0.13-0.21 (tokio
+    /// 0.11-0.16) with a turn's work also shared after it (BENCHMARKS.md, "TCP echo").
+    /// tokio's default is not to pass the role on at all.
     ByWatchdog,
 }
 
@@ -200,19 +202,19 @@ impl Scheduler {
     pub(crate) fn push_local(&self, queue: &RunQueue, task: Arc<dyn Runnable>) {
         if self.parkers.len() == 1 {
             // No colleague could take a task (a current-thread runtime, or one worker):
-            // spilling and hand-offs only cost. Without this, a task spawning 10,000
+            // spills and the inbox only cost. Without this, a task spawning 10,000
             // others on a current-thread runtime spilled through the injector, ~30% of
             // the callgrind count of `profile spawn_many_in_task turtles-current`.
             queue.push_private(task);
             bump_owned(&self.counters[queue.index].local_schedules);
             return;
         }
-        // What a worker wakes while it dispatches events inside the driver stays private
-        // until the turn is over: then it shares half of the turn's work at once
-        // (`Worker::park`). Shared here, at the turn's second wake, a colleague was
-        // woken for one task, and woken again at the next turn: `tcp_echo --perf` made
+        // What a worker wakes during a turn in the driver stays private until the turn
+        // is over; then `Worker::park` hands half of it to an idle colleague in one go.
+        // Before, this push spilled one task at the turn's second wake: the colleague
+        // ran it, slept, and was woken again at the next turn; `tcp_echo --perf` made
         // 0.08-0.16 `futex` calls per round trip, against tokio's 0.01 (which shares
-        // after the turn too) and 0.01-0.03 now (BENCHMARKS.md).
+        // after its turn too) and 0.01-0.03 now (BENCHMARKS.md, "TCP echo").
         let idle_colleagues = match queue.in_driver.get() {
             true => 0,
             false => self.sleepers.idle(),
@@ -241,7 +243,7 @@ impl Scheduler {
     }
 
     /// After a poll on `queue`'s worker: what it pushed to its inbox goes to its private
-    /// queue, oldest first, under the usual rules (spill, hand-off).
+    /// queue, oldest first, under the usual rules (spill to an idle colleague).
     #[inline]
     pub(crate) fn drain_inbox(&self, queue: &RunQueue) {
         if let Some(mut pushed) = queue.take_inbox(&self.inboxes[queue.index]) {
@@ -336,7 +338,7 @@ impl Scheduler {
             self.unlist_block_on(parker);
             return;
         }
-        let role = if self.driver.is_some() && self.watches.all_stalled() {
+        let role = if self.driver.is_some() && self.watches.all_stuck() {
             self.take_driver_role(BLOCK_ON)
         } else {
             None

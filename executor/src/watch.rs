@@ -12,9 +12,13 @@
 //! stores to a cache line only its worker writes, and no clock read; the phase doubles
 //! as the runtime's poll counter.
 //!
-//! Everything here is std's even under loom (see `shim.rs`): it is a diagnostic that
-//! orders nothing the runtime relies on. The worst a race can do is make the watchdog
-//! name the next task, or look one round late.
+//! Everything here is std's even under loom (see `shim.rs`). Mostly it is a diagnostic
+//! that orders nothing the runtime relies on: the worst a race can do is make the
+//! watchdog name the next task, or look one round late. Two things here keep timers
+//! and I/O watched instead: the bell, rung when a worker becomes busy so that the
+//! watchdog's looks (and its driver hand-off) start at once, and `reporting`, which
+//! makes workers hand the driver role on themselves while the `on_stall` hook runs.
+//! They are covered by `tests/driver_handoff.rs`, not by a loom model.
 
 use std::sync::{
     atomic::{
@@ -72,7 +76,7 @@ pub(crate) struct Watches {
     /// The watchdog's last look found every worker in one poll for half a threshold or
     /// more: nobody polls the driver between tasks, so a thread inside
     /// `Runtime::block_on` may take the driver role (`Scheduler::park_block_on`).
-    stalled: AtomicBool,
+    all_stuck: AtomicBool,
     /// The watchdog is inside its `on_stall` hook, which may take any time: meanwhile
     /// it passes no driver role on, so workers must (`Scheduler::hands_off_at_once`).
     reporting: AtomicBool,
@@ -126,7 +130,7 @@ impl Watches {
         Watches {
             workers: (0..workers).map(|_| PollWatch::default()).collect(),
             dormant: AtomicBool::new(false),
-            stalled: AtomicBool::new(false),
+            all_stuck: AtomicBool::new(false),
             reporting: AtomicBool::new(false),
             bell: Mutex::new(Bell::default()),
             ring: Condvar::new(),
@@ -165,8 +169,8 @@ impl Watches {
 
     /// Whether every worker is stuck in one poll, as of the watchdog's last look (always
     /// `false` without a watchdog).
-    pub(crate) fn all_stalled(&self) -> bool {
-        self.stalled.load(SeqCst)
+    pub(crate) fn all_stuck(&self) -> bool {
+        self.all_stuck.load(SeqCst)
     }
 
     /// Whether the watchdog is inside its `on_stall` hook (see `reporting`).
@@ -180,8 +184,8 @@ impl Watches {
     }
 
     /// The watchdog's verdict after a look.
-    pub(crate) fn set_stalled(&self, stalled: bool) {
-        self.stalled.store(stalled, SeqCst);
+    pub(crate) fn set_all_stuck(&self, all_stuck: bool) {
+        self.all_stuck.store(all_stuck, SeqCst);
     }
 
     /// The bell's lock (std's, not `shim::lock`'s loom-swapped one; poisoning ignored as

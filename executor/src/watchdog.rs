@@ -45,9 +45,9 @@ use crate::{
 /// should take microseconds; one that takes 100 ms is blocking its thread.
 pub(crate) const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 
-/// The longest nap between two looks while a worker is busy: how long the driver role
-/// may stay vacant while a worker idles. A timer or socket waits at most about twice
-/// this behind a long poll (or a run of shorter ones), and a busy runtime costs the
+/// The longest nap between two looks while a worker is busy. A vacant driver role is
+/// handed on at the second look that sees it vacant, so a timer or socket waits at
+/// most about twice this behind a long poll (or a run of shorter ones), and a busy runtime costs the
 /// watchdog 100 looks a second, against the thousands of wake-ups a second an
 /// immediate hand-off cost in `tcp_echo` (`HandOff`).
 pub(crate) const HAND_OFF_LOOK: Duration = Duration::from_millis(10);
@@ -300,7 +300,7 @@ impl<'a> Watchdog<'a> {
         // Every worker stuck: none of them looks at timers and I/O between tasks, and
         // none idles. Call in a `block_on` thread.
         let all_stuck = stuck == self.seen.len();
-        watches.set_stalled(all_stuck);
+        watches.set_all_stuck(all_stuck);
         if all_stuck {
             self.scheduler.rescue_driver();
         }
@@ -347,8 +347,9 @@ impl<'a> Watchdog<'a> {
         drop(task);
         // The hook may take any time, and no look happens meanwhile: workers leaving the
         // driver hand its role on themselves until it returns, and a vacancy that began
-        // before is handed on now. Both `SeqCst`: a worker that released the role after
-        // this load sees `reporting`.
+        // before is handed on now. `reporting` is stored before the turn is loaded, a
+        // worker releases the role before it loads `reporting`, all `SeqCst`: a release
+        // this load misses sees `reporting`.
         let watches = &self.scheduler.watches;
         watches.set_reporting(true);
         let turn = self.scheduler.driver_turn();

@@ -219,8 +219,9 @@ impl Worker {
             driver.park(driver.token(), Some(Duration::ZERO));
             drop(role);
             // Nobody held the role, so an idle colleague that tried to take it meanwhile
-            // went to its condvar instead: wake one so that it re-parks in the driver —
-            // or, with a watchdog, leave that to it, as when leaving the driver to work.
+            // went to its condvar instead: wake one so that it re-parks in the driver.
+            // With a watchdog, the watchdog does this if the role stays vacant, as when
+            // a worker leaves the driver to work.
             if self.scheduler.hands_off_at_once() && self.scheduler.sleepers.idle() > 0 {
                 self.scheduler.notify_one();
             }
@@ -265,8 +266,8 @@ impl Worker {
         };
         scheduler.sleepers.unregister(index);
         if drove && self.queue.len() >= 2 && scheduler.sleepers.idle() > 0 {
-            // The turn woke several tasks while a colleague idles: the older half is
-            // its (see `Scheduler::push_local`), and it re-parks in the driver when done.
+            // The turn woke several tasks while a colleague idles: the older half goes
+            // to it (see `Scheduler::push_local`); it re-parks, in the driver, when done.
             let spilled = self.queue.spill_half(&scheduler.injector);
             add_owned(&self.counters().remote_schedules, spilled as u64);
             scheduler.notify_one();
@@ -277,11 +278,12 @@ impl Worker {
         if found_work && drove && scheduler.hands_off_at_once() {
             // We leave the driver to run what it woke. Hand the role on: an idle
             // colleague re-parks and takes it, so timers and I/O stay watched while we
-            // are busy. With a watchdog, it does this only once the role stays vacant
-            // across two of its looks (`HandOff::ByWatchdog`). With no colleague idle, the busy workers look at
-            // the driver between tasks; should they all get stuck in long polls, the
-            // watchdog calls a thread in `Runtime::block_on` to the driver
-            // (`Scheduler::rescue_driver`).
+            // are busy. (With a watchdog, only while it is inside its `on_stall` hook;
+            // otherwise the watchdog hands the role on once it stays vacant across two
+            // looks, `HandOff::ByWatchdog`.)
+            // With no colleague idle, the busy workers look at the driver every 61st
+            // task; should they all get stuck in long polls, the watchdog calls a thread
+            // in `Runtime::block_on` to the driver (`Scheduler::rescue_driver`).
             scheduler.notify_one();
         }
     }
