@@ -383,13 +383,14 @@ impl Scheduler {
         woken
     }
 
-    /// The driver role's turn count (see `driver_turns`): even while it is vacant.
-    pub(crate) fn driver_turn(&self) -> usize {
-        self.driver_turns.load(SeqCst)
+    /// The driver role's turn count (see `driver_turns`) if the role is vacant now.
+    pub(crate) fn vacant_driver_turn(&self) -> Option<usize> {
+        let turn = self.driver_turns.load(SeqCst);
+        (turn % 2 == 0).then_some(turn)
     }
 
     fn driver_role_held(&self) -> bool {
-        self.driver_turn() % 2 == 1
+        self.vacant_driver_turn().is_none()
     }
 
     /// Whether a worker leaving the driver to run work must wake an idle colleague to
@@ -399,11 +400,14 @@ impl Scheduler {
         self.hand_off == HandOff::AtOnce || self.watches.is_reporting()
     }
 
-    /// The watchdog found the driver role vacant at two looks in a row, at the same turn
-    /// (`vacant_turn`), while a worker was busy: wake an idle worker to take it (it
-    /// re-parks, in the driver). See [`HandOff`].
+    /// The watchdog found the driver role vacant at `vacant_turn` (at two looks in a
+    /// row, or as it begins a report): if it still is, and a worker is busy, wake an
+    /// idle worker to take it (it re-parks, in the driver). See [`HandOff`].
     pub(crate) fn hand_off_driver(&self, vacant_turn: usize) {
-        if self.driver.is_some() && self.driver_turn() == vacant_turn {
+        if self.driver.is_some()
+            && self.busy_workers() > 0
+            && self.vacant_driver_turn() == Some(vacant_turn)
+        {
             self.notify_one();
         }
     }

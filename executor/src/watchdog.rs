@@ -306,12 +306,11 @@ impl<'a> Watchdog<'a> {
         }
         // The driver role vacant since the last look, at the same turn, with a worker
         // busy: an idle colleague takes it.
-        let turn = self.scheduler.driver_turn();
-        let vacant = turn % 2 == 0;
-        if vacant && self.vacant_turn == Some(turn) && self.scheduler.busy_workers() > 0 {
+        let vacant = self.scheduler.vacant_driver_turn();
+        if let Some(turn) = vacant.filter(|_| vacant == self.vacant_turn) {
             self.scheduler.hand_off_driver(turn);
         }
-        self.vacant_turn = vacant.then_some(turn);
+        self.vacant_turn = vacant;
         for worker in 0..self.seen.len() {
             let Some(seen) = self.seen[worker] else {
                 continue;
@@ -352,8 +351,7 @@ impl<'a> Watchdog<'a> {
         // this load misses sees `reporting`.
         let watches = &self.scheduler.watches;
         watches.set_reporting(true);
-        let turn = self.scheduler.driver_turn();
-        if turn % 2 == 0 && self.scheduler.busy_workers() > 0 {
+        if let Some(turn) = self.scheduler.vacant_driver_turn() {
             self.scheduler.hand_off_driver(turn);
         }
         let called = call_catching(|| (self.hook)(&report));
