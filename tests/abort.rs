@@ -38,3 +38,24 @@ fn abort_before_and_after_completion() {
         "abort after completion keeps the output"
     );
 }
+
+/// An `AbortHandle` outlives its `JoinHandle`, and still says when the task is over:
+/// a detached task's output goes nowhere, but it does finish.
+#[test]
+fn an_abort_handle_sees_a_detached_task_finish() {
+    let rt = runtime(2);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = rt.spawn(async move { tx.send(()).unwrap() });
+    let abort = handle.abort_handle();
+    drop(handle);
+    rx.recv().unwrap();
+    // The send is the task's last act; its completion follows on the worker.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !abort.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never finished"
+        );
+        thread::yield_now();
+    }
+}

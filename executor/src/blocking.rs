@@ -103,8 +103,11 @@ where
     fn meta(&self) -> &TaskMeta {
         &self.header.meta
     }
-    fn detach(&self) {
-        self.header.join.detach(&self.header.meta, &self.hook);
+    fn detach(&self, left_a_waker: bool) {
+        self.header.detach(left_a_waker, &self.hook);
+    }
+    fn is_ready(&self) -> bool {
+        self.header.join.is_ready()
     }
 }
 
@@ -119,7 +122,7 @@ where
         let _already_queued = self.header.state.abort();
     }
     fn is_finished(&self) -> bool {
-        self.header.join.is_ready()
+        self.header.state.is_complete()
     }
 }
 

@@ -12,7 +12,10 @@
 //! 2. **COMPLETE** — from now on every wake is a no-op;
 //! 3. **released** — the task leaves its runtime's books (registry, counters);
 //! 4. **handed over** — the output or the error goes to the `JoinHandle`, or, if the
-//!    handle is gone and it is a panic, to the unobserved-panic hook.
+//!    handle is gone and it is a panic, to the unobserved-panic hook. A handle that
+//!    left before step 2 without a waker in the slot marked the state instead of the
+//!    slot ([`Header::detach`]), and step 2's swap says so: the output is discarded
+//!    here, without the slot.
 //!
 //! Each step may run user code (a `Drop`, a `Waker`, a hook) and none of it may unwind
 //! out of here: that is invariant 6 of ARCHITECTURE.md.
@@ -21,10 +24,10 @@ use std::any::Any;
 
 use crate::{
     awaiting::Awaiting,
-    join::{JoinError, JoinSlot},
+    join::{discard, JoinError, JoinSlot},
     meta::TaskMeta,
     panic::{drop_catching, report_and_drop, PanicHook},
-    state::{AfterPending, State},
+    state::{AfterPending, Completed, OnDetach, State},
 };
 
 /// The part of a task that outlives its future. `repr(C)`: the state, touched by every
@@ -113,11 +116,29 @@ impl<T> Header<T> {
             }
         };
         // 2. COMPLETE: stray wakes are no-ops from here on.
-        self.state.complete();
+        let completed = self.state.complete();
         // 3. Released, before the handle can see the output: a metrics snapshot taken
         //    after `.await` on the handle then always includes this task.
         release();
         // 4. Handed over.
-        self.join.deliver(result, &self.meta, hook);
+        match completed {
+            Completed::Deliver => self.join.deliver(result, &self.meta, hook),
+            Completed::Detached => discard(result, &self.meta, hook),
+        }
+    }
+
+    /// The handle side, once, when the `JoinHandle` goes; `left_a_waker` as in
+    /// `Join::detach`. Never unwinds.
+    ///
+    /// A handle with nothing in the slot only marks the state, if the task is not yet
+    /// COMPLETE: then the completion path (step 2) sees the mark and discards the
+    /// output itself. Otherwise the slot detaches: its waker is dropped, or an output
+    /// already delivered is discarded, and the slot's lock orders that against a
+    /// delivery still on its way.
+    pub(crate) fn detach(&self, left_a_waker: bool, hook: &PanicHook) {
+        if !left_a_waker && self.state.detach() == OnDetach::Marked {
+            return;
+        }
+        self.join.detach(&self.meta, hook);
     }
 }

@@ -13,7 +13,11 @@
 //! ```
 //!
 //! Dropping a `JoinHandle` detaches the task (tokio's rule): it keeps running, and if it
-//! then panics the panic goes to the unobserved-panic hook, never into the void.
+//! then panics the panic goes to the unobserved-panic hook, never into the void. A
+//! handle that never waited (no poll of it returned `Pending`) and goes before its task
+//! completes leaves the slot untouched: it only marks the task's state, and the
+//! completion path discards the output without the slot (`Header::detach`). Most
+//! spawned tasks are dropped unawaited; for them that saves a lock on each side.
 //!
 //! Everything user-supplied that passes through here — the handle's `Waker`, the output,
 //! a panic payload — is woken or dropped after the lock is released and under
@@ -184,7 +188,7 @@ impl<T> JoinSlot<T> {
 
 /// An output nobody will ever read: a panic in it is reported, then everything is dropped
 /// with its `Drop` contained.
-fn discard<T>(output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
+pub(crate) fn discard<T>(output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
     if let Err(error) = &output {
         // Finished with a panic that no handle looked at: unobserved.
         error.report_if_panic(hook);
@@ -199,8 +203,11 @@ fn discard<T>(output: Result<T, JoinError>, meta: &TaskMeta, hook: &PanicHook) {
 pub(crate) trait Join<T>: Abort {
     /// The slot's `poll`.
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
-    /// The slot's `detach`, with the task's identity and hook.
-    fn detach(&self);
+    /// The handle is gone: `Header::detach`, with the task's hook. `left_a_waker`:
+    /// whether a poll of the handle returned `Pending`, leaving its waker in the slot.
+    fn detach(&self, left_a_waker: bool);
+    /// The slot's `is_ready`: the handle's next poll returns `Ready`.
+    fn is_ready(&self) -> bool;
     /// Who the task is: what a task awaiting this handle waits for.
     fn meta(&self) -> &TaskMeta;
 }
@@ -210,7 +217,7 @@ pub(crate) trait Join<T>: Abort {
 pub(crate) trait Abort: Send + Sync {
     /// Request cancellation; schedules the task if that is what it takes to drop it.
     fn abort(self: Arc<Self>);
-    /// The slot's `is_ready`.
+    /// The task is COMPLETE, whether or not anyone can read its output.
     fn is_finished(&self) -> bool;
 }
 
@@ -228,11 +235,17 @@ pub(crate) trait Abort: Send + Sync {
 /// ```
 pub struct JoinHandle<T> {
     task: Arc<dyn Join<T>>,
+    /// A poll returned `Pending`: this handle's waker may sit in the join slot, and
+    /// only the slot's own detach may drop it (a `Waker`'s drop is user code).
+    left_a_waker: bool,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: Arc<dyn Join<T>>) -> Self {
-        JoinHandle { task }
+        JoinHandle {
+            task,
+            left_a_waker: false,
+        }
     }
 
     /// Asks the task to stop. The next time a worker owns its future it drops it
@@ -264,7 +277,7 @@ impl<T> JoinHandle<T> {
     /// }
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+        self.task.is_ready()
     }
 
     /// Lets the task run on without anyone waiting for it; the same as dropping the
@@ -364,9 +377,10 @@ impl fmt::Debug for AbortHandle {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let poll = self.task.poll_join(cx);
         if poll.is_pending() {
+            self.left_a_waker = true;
             // Awaited directly, a handle has no call of the user's to record: name the
             // task it waits for instead (`awaiting.rs`).
             let meta = self.task.meta();
@@ -378,7 +392,7 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.task.detach();
+        self.task.detach(self.left_a_waker);
     }
 }
 

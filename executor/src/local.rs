@@ -199,8 +199,11 @@ impl<T: Send + 'static> Join<T> for LocalHeader<T> {
     fn meta(&self) -> &TaskMeta {
         &self.header.meta
     }
-    fn detach(&self) {
-        self.header.join.detach(&self.header.meta, &self.hook);
+    fn detach(&self, left_a_waker: bool) {
+        self.header.detach(left_a_waker, &self.hook);
+    }
+    fn is_ready(&self) -> bool {
+        self.header.join.is_ready()
     }
 }
 
@@ -212,7 +215,7 @@ impl<T: Send + 'static> Abort for LocalHeader<T> {
         }
     }
     fn is_finished(&self) -> bool {
-        self.header.join.is_ready()
+        self.header.state.is_complete()
     }
 }
 

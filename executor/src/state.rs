@@ -33,6 +33,15 @@
 //! here, not in a flag of its own, because a separate byte would cost every task 8
 //! bytes of padding (the size test in `scheduler.rs`).
 //!
+//! [`DETACHED`] is orthogonal as well: the `JoinHandle` was dropped before the task
+//! completed and left nothing in the join slot (it never polled, so no waker of its
+//! own waits there). The completion path, which learns it from the same swap that
+//! makes the task COMPLETE ([`State::complete`]), then discards the output without
+//! the slot's lock, and the handle's drop took no lock either: one atomic operation
+//! for the handle, none for the task, where the slot took a lock on each side. Every
+//! transition keeps it. A handle dropped after COMPLETE, or one that left a waker,
+//! detaches through the slot as before (`join.rs`).
+//!
 //! Invariants kept here (ARCHITECTURE.md, invariants 1 and 2):
 //! * only the thread that moved a task to SCHEDULED pushes it, so it sits in at most one queue;
 //! * only the thread that moved it SCHEDULED -> RUNNING polls it, so one poll at a time;
@@ -67,6 +76,9 @@ const CANCELLED: u32 = 0b1000;
 /// The task keeps a record of where it waits (a diagnostic; see the module docs).
 /// Written only by `after_pending`, kept by every other transition but `complete`.
 const HAS_AWAITING: u32 = 0b1_0000;
+/// The `JoinHandle` is gone and left nothing in the join slot (see the module docs).
+/// Set once, before COMPLETE, by the handle's drop; kept by every transition.
+const DETACHED: u32 = 0b10_0000;
 
 /// What the thread that called `wake` (or `abort`) must do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -103,7 +115,28 @@ pub enum AfterPending {
     Cancel,
 }
 
-/// The atomic word; see the module docs for the diagram. 32 bits are plenty for five
+/// Who drops a detached task's output: the answer of [`State::detach`].
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "OnDetach::ThroughTheSlot means the handle must still detach the join slot"]
+pub enum OnDetach {
+    /// Marked before COMPLETE: the completion path will discard the output itself.
+    Marked,
+    /// Already COMPLETE: the output is in the slot, or on its way there; the handle
+    /// detaches the slot, whose lock orders it against the delivery.
+    ThroughTheSlot,
+}
+
+/// What the completion path must do with the output: the answer of [`State::complete`].
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "Completed::Detached means nobody else will drop the output"]
+pub enum Completed {
+    /// A handle may read it: deliver it to the join slot.
+    Deliver,
+    /// The handle left before ([`OnDetach::Marked`]): discard it here.
+    Detached,
+}
+
+/// The atomic word; see the module docs for the diagram. 32 bits are plenty for six
 /// bits of state, and leave the other half of the header's first 8 bytes to its key
 /// (`Header`).
 #[derive(Debug)]
@@ -119,6 +152,11 @@ impl State {
     /// diagnostics (the watchdog's "tasks queued"): it may be stale by the time it is read.
     pub fn is_scheduled(&self) -> bool {
         self.0.load(Acquire) & LIFECYCLE == SCHEDULED
+    }
+
+    /// Whether the task is over: its future is gone, and its output delivered or on its way.
+    pub fn is_complete(&self) -> bool {
+        self.0.load(Acquire) & LIFECYCLE == COMPLETE
     }
 
     /// Any thread: record a wake.
@@ -167,12 +205,13 @@ impl State {
     /// task keeps a record of where it waits now.
     #[inline]
     pub fn after_pending(&self, has_awaiting: bool) -> AfterPending {
-        let kept = u32::from(has_awaiting) * HAS_AWAITING; // branch-free
+        let awaiting = u32::from(has_awaiting) * HAS_AWAITING; // branch-free
         let mut current = self.0.load(Acquire);
         loop {
             if current & CANCELLED != 0 {
                 return AfterPending::Cancel; // stays RUNNING|CANCELLED: we still own the future
             }
+            let kept = awaiting | (current & DETACHED);
             let (next, outcome) = match current & LIFECYCLE {
                 RUNNING => (IDLE, AfterPending::Idle), // RUNNING --> IDLE
                 NOTIFIED => (SCHEDULED, AfterPending::Reschedule), // NOTIFIED --> SCHEDULED: we re-queue it
@@ -191,9 +230,23 @@ impl State {
     /// The owner of the future, once the future is gone (finished, panicked, cancelled
     /// or shut down): any state --> COMPLETE. Called exactly once per task, by the one
     /// completion path (`header.rs`).
-    pub fn complete(&self) {
+    pub fn complete(&self) -> Completed {
         let previous = self.0.swap(COMPLETE, AcqRel);
         debug_assert_ne!(previous & LIFECYCLE, COMPLETE, "a task completes once");
+        match previous & DETACHED {
+            0 => Completed::Deliver,
+            _ => Completed::Detached,
+        }
+    }
+
+    /// The `JoinHandle`'s drop, when it left nothing in the join slot: mark the task
+    /// detached unless it is already COMPLETE. One `fetch_or`: COMPLETE is terminal, so
+    /// a set bit on a complete task is read by nobody.
+    pub fn detach(&self) -> OnDetach {
+        match self.0.fetch_or(DETACHED, AcqRel) & LIFECYCLE {
+            COMPLETE => OnDetach::ThroughTheSlot,
+            _ => OnDetach::Marked,
+        }
     }
 
     /// `JoinHandle::abort`: request cancellation.
@@ -235,8 +288,34 @@ mod tests {
         assert_eq!(s.abort(), OnWake::Schedule);
         assert!(s.has_awaiting(), "kept by abort");
         assert_eq!(s.start(), OnStart::Cancel);
-        s.complete();
+        assert_eq!(s.complete(), Completed::Deliver);
         assert_eq!(s.wake(), OnWake::Covered);
+    }
+
+    #[test]
+    fn detached_is_kept_by_every_transition_and_read_by_complete() {
+        let s = State::new_scheduled();
+        assert_eq!(s.detach(), OnDetach::Marked);
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.wake(), OnWake::Covered); // RUNNING --> NOTIFIED
+        assert_eq!(s.after_pending(true), AfterPending::Reschedule);
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.after_pending(false), AfterPending::Idle);
+        assert_eq!(s.abort(), OnWake::Schedule);
+        assert_eq!(s.start(), OnStart::Cancel);
+        assert_eq!(s.complete(), Completed::Detached);
+        assert!(s.is_complete());
+        assert_eq!(s.detach(), OnDetach::ThroughTheSlot, "too late to mark");
+    }
+
+    #[test]
+    fn a_handle_dropped_after_completion_goes_through_the_slot() {
+        let s = State::new_scheduled();
+        assert_eq!(s.start(), OnStart::Poll);
+        assert!(!s.is_complete());
+        assert_eq!(s.complete(), Completed::Deliver);
+        assert_eq!(s.detach(), OnDetach::ThroughTheSlot);
+        assert!(s.is_complete());
     }
 
     #[test]
@@ -261,7 +340,7 @@ mod tests {
         assert_eq!(s.abort(), OnWake::Covered);
         assert_eq!(s.wake(), OnWake::Covered);
         assert_eq!(s.start(), OnStart::Cancel);
-        s.complete();
+        assert_eq!(s.complete(), Completed::Deliver);
         assert_eq!(s.wake(), OnWake::Covered);
     }
 
@@ -271,7 +350,7 @@ mod tests {
         assert_eq!(s.start(), OnStart::Poll);
         assert_eq!(s.abort(), OnWake::Covered);
         assert_eq!(s.after_pending(false), AfterPending::Cancel);
-        s.complete();
+        assert_eq!(s.complete(), Completed::Deliver);
         assert_eq!(s.abort(), OnWake::Covered);
         assert_eq!(s.wake(), OnWake::Covered);
         assert_eq!(

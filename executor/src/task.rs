@@ -136,6 +136,11 @@ where
     /// The completion path (`header.rs`), with this task's future, scheduler and key.
     fn complete(&self, outcome: Outcome<F::Output>) {
         let future = lock(&self.future).take(); // the guard is gone before the drop runs
+        self.finish(future, outcome);
+    }
+
+    /// [`Task::complete`] with the future already out of its slot.
+    fn finish(&self, future: Option<Pin<Box<F>>>, outcome: Outcome<F::Output>) {
         self.header.complete(
             future,
             outcome,
@@ -166,28 +171,37 @@ where
         // future that keeps the waker (`clone`) pays for one.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
-        let mut future = lock(&self.future);
-        let polled = match future.as_mut() {
+        let mut slot = lock(&self.future);
+        let polled = match slot.as_mut() {
             Some(f) => catch_unwind(AssertUnwindSafe(|| f.as_mut().poll(&mut cx))),
             None => unreachable!("a RUNNING task still has its future: only its owner takes it"),
         };
-        drop(future);
         // Taken whatever the poll returned, so that it cannot leak into the next task.
         let recorded = awaiting::take();
 
-        match polled {
+        let outcome = match polled {
             Ok(Poll::Pending) => {
-                match self.header.after_pending(recorded) {
-                    AfterPending::Idle => {}
+                drop(slot); // before the task can have another owner
+                return match self.header.after_pending(recorded) {
+                    AfterPending::Idle => AfterRun::Done,
                     // Woken during its own poll: the caller re-queues it, behind the tasks
                     // already waiting (that is what makes `yield_now` fair).
-                    AfterPending::Reschedule => return AfterRun::Reschedule(self),
-                    AfterPending::Cancel => self.complete(Outcome::Cancelled),
-                }
+                    AfterPending::Reschedule => AfterRun::Reschedule(self),
+                    AfterPending::Cancel => {
+                        self.complete(Outcome::Cancelled);
+                        AfterRun::Done
+                    }
+                };
             }
-            Ok(Poll::Ready(output)) => self.complete(Outcome::Ready(output)),
-            Err(panic) => self.complete(Outcome::Panicked(panic)),
-        }
+            Ok(Poll::Ready(output)) => Outcome::Ready(output),
+            Err(panic) => Outcome::Panicked(panic),
+        };
+        // A finished future leaves its slot under the lock it was polled under, rather
+        // than the completion path taking that lock again: one lock fewer per task
+        // (callgrind, `spawn_many_in_task`). It is dropped in `finish`, the guard gone.
+        let future = slot.take();
+        drop(slot);
+        self.finish(future, outcome);
         AfterRun::Done
     }
 
@@ -239,10 +253,13 @@ where
         &self.header.meta
     }
 
-    fn detach(&self) {
+    fn detach(&self, left_a_waker: bool) {
         self.header
-            .join
-            .detach(&self.header.meta, self.scheduler.panic_hook());
+            .detach(left_a_waker, self.scheduler.panic_hook());
+    }
+
+    fn is_ready(&self) -> bool {
+        self.header.join.is_ready()
     }
 }
 
@@ -258,6 +275,6 @@ where
         }
     }
     fn is_finished(&self) -> bool {
-        self.header.join.is_ready()
+        self.header.state.is_complete()
     }
 }
