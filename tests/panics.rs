@@ -5,6 +5,7 @@
 mod common;
 
 use std::{
+    future::Future,
     sync::{mpsc, Mutex},
     thread,
 };
@@ -69,6 +70,47 @@ fn a_detached_panicking_task_reaches_the_unobserved_panic_hook() {
     drop(handle);
     let (_, message, _) = rx.recv_timeout(PATIENCE).expect("the hook was called");
     assert_eq!(message, "ignored");
+
+    // A handle that waited once (its waker sits in the join slot), then was dropped
+    // before the task panicked: the panic is reported, and the waker is dropped.
+    let (go, wait) = turtles::sync::oneshot::channel::<()>();
+    let mut handle = rt.spawn(async move {
+        let _ = wait.await;
+        panic!("after the wait")
+    });
+    let woken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::new(Flag(woken.clone()));
+    let waker = std::task::Waker::from(flag.clone());
+    let polled = std::pin::Pin::new(&mut handle).poll(&mut std::task::Context::from_waker(&waker));
+    assert!(polled.is_pending());
+    drop(waker);
+    assert_eq!(
+        std::sync::Arc::strong_count(&flag),
+        2,
+        "the slot keeps a clone"
+    );
+    drop(handle);
+    assert_eq!(
+        std::sync::Arc::strong_count(&flag),
+        1,
+        "the handle's drop drops its waker, on the dropping thread"
+    );
+    go.send(()).unwrap();
+    let (_, message, _) = rx.recv_timeout(PATIENCE).expect("the hook was called");
+    assert_eq!(message, "after the wait");
+    assert!(
+        !woken.load(std::sync::atomic::Ordering::SeqCst),
+        "a dropped handle is not woken"
+    );
+}
+
+/// A waker that records being woken.
+struct Flag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[test]

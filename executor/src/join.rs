@@ -235,16 +235,28 @@ pub(crate) trait Abort: Send + Sync {
 /// ```
 pub struct JoinHandle<T> {
     task: Arc<dyn Join<T>>,
-    /// A poll returned `Pending`: this handle's waker may sit in the join slot, and
-    /// only the slot's own detach may drop it (a `Waker`'s drop is user code).
-    left_a_waker: bool,
+    /// What its polls have seen, which decides what its drop must do.
+    seen: Seen,
+}
+
+/// What a handle's polls have seen so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Never polled: nothing of the handle's is in the slot.
+    Nothing,
+    /// A poll returned `Pending`: the handle's waker may sit in the slot, and only the
+    /// slot's own detach may drop it (a `Waker`'s drop is user code).
+    Pending,
+    /// A poll returned the output: the slot is Taken, and its terminal state needs no
+    /// detach. Every awaited handle ends here, and its drop then takes no lock.
+    Output,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: Arc<dyn Join<T>>) -> Self {
         JoinHandle {
             task,
-            left_a_waker: false,
+            seen: Seen::Nothing,
         }
     }
 
@@ -379,12 +391,15 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let poll = self.task.poll_join(cx);
-        if poll.is_pending() {
-            self.left_a_waker = true;
-            // Awaited directly, a handle has no call of the user's to record: name the
-            // task it waits for instead (`awaiting.rs`).
-            let meta = self.task.meta();
-            awaiting::record_join(meta.id, meta.location);
+        match poll {
+            Poll::Pending => {
+                self.seen = Seen::Pending;
+                // Awaited directly, a handle has no call of the user's to record: name
+                // the task it waits for instead (`awaiting.rs`).
+                let meta = self.task.meta();
+                awaiting::record_join(meta.id, meta.location);
+            }
+            Poll::Ready(_) => self.seen = Seen::Output,
         }
         poll
     }
@@ -392,7 +407,11 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.task.detach(self.left_a_waker);
+        match self.seen {
+            Seen::Nothing => self.task.detach(false),
+            Seen::Pending => self.task.detach(true),
+            Seen::Output => {}
+        }
     }
 }
 
