@@ -13,14 +13,16 @@
 //! 3. **released** — the task leaves its runtime's books (registry, counters);
 //! 4. **handed over** — the output or the error goes to the `JoinHandle`, or, if the
 //!    handle is gone and it is a panic, to the unobserved-panic hook. A handle that
-//!    left before step 2 without a waker in the slot marked the state instead of the
-//!    slot ([`Header::detach`]), and step 2's swap says so: the output is discarded
-//!    here, without the slot.
+//!    left before step 2 marked the state ([`Header::detach`]), and step 2's swap
+//!    says so: the output is discarded here, without the slot.
 //!
 //! Each step may run user code (a `Drop`, a `Waker`, a hook) and none of it may unwind
 //! out of here: that is invariant 6 of ARCHITECTURE.md.
 
-use std::any::Any;
+use std::{
+    any::Any,
+    task::{Context, Poll},
+};
 
 use crate::{
     awaiting::Awaiting,
@@ -127,18 +129,27 @@ impl<T> Header<T> {
         }
     }
 
-    /// The handle side, once, when the `JoinHandle` goes; `left_a_waker` as in
-    /// `Join::detach`. Never unwinds.
-    ///
-    /// A handle with nothing in the slot only marks the state, if the task is not yet
-    /// COMPLETE: then the completion path (step 2) sees the mark and discards the
-    /// output itself. Otherwise the slot detaches: its waker is dropped, or an output
-    /// already delivered is discarded, and the slot's lock orders that against a
-    /// delivery still on its way.
-    pub(crate) fn detach(&self, left_a_waker: bool, hook: &PanicHook) {
-        if !left_a_waker && self.state.detach() == OnDetach::Marked {
-            return;
+    /// The handle side: poll the slot, and note in the state when the handle's waker
+    /// may have been left there, so that its drop knows to take it out.
+    pub(crate) fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let poll = self.join.poll(cx);
+        if poll.is_pending() {
+            self.state.note_join_waker();
         }
-        self.join.detach(&self.meta, hook);
+        poll
+    }
+
+    /// The handle side, once, when a `JoinHandle` that has not returned the output is
+    /// dropped. Never unwinds.
+    ///
+    /// The state is marked DETACHED; if the task was not yet COMPLETE, the completion
+    /// path (step 2) sees the mark and discards the output itself. The slot detaches
+    /// only when there is something in it for the handle to deal with: its own waker
+    /// (dropped here, on the handle's thread), or an output delivered or on its way
+    /// (the slot's lock orders the detach against the delivery).
+    pub(crate) fn detach(&self, hook: &PanicHook) {
+        if self.state.detach() == OnDetach::ThroughTheSlot {
+            self.join.detach(&self.meta, hook);
+        }
     }
 }

@@ -194,13 +194,13 @@ impl<T: Send + 'static> ArcWake for LocalHeader<T> {
 
 impl<T: Send + 'static> Join<T> for LocalHeader<T> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        self.header.join.poll(cx)
+        self.header.poll_join(cx)
     }
     fn meta(&self) -> &TaskMeta {
         &self.header.meta
     }
-    fn detach(&self, left_a_waker: bool) {
-        self.header.detach(left_a_waker, &self.hook);
+    fn detach(&self) {
+        self.header.detach(&self.hook);
     }
     fn is_ready(&self) -> bool {
         self.header.join.is_ready()

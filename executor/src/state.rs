@@ -33,14 +33,18 @@
 //! here, not in a flag of its own, because a separate byte would cost every task 8
 //! bytes of padding (the size test in `scheduler.rs`).
 //!
-//! [`DETACHED`] is orthogonal as well: the `JoinHandle` was dropped before the task
-//! completed and left nothing in the join slot (it never polled, so no waker of its
-//! own waits there). The completion path, which learns it from the same swap that
-//! makes the task COMPLETE ([`State::complete`]), then discards the output without
-//! the slot's lock, and the handle's drop took no lock either: one atomic operation
-//! for the handle, none for the task, where the slot took a lock on each side. Every
-//! transition keeps it. A handle dropped after COMPLETE, or one that left a waker,
-//! detaches through the slot as before (`join.rs`).
+//! [`DETACHED`] and [`JOIN_WAKER`] are orthogonal as well, and belong to the
+//! `JoinHandle`:
+//! * JOIN_WAKER: a poll of the handle returned `Pending`, so its waker may sit in the
+//!   join slot. Set once by the handle ([`State::note_join_waker`]), read by its drop.
+//! * DETACHED: the handle was dropped before the task completed. The completion path,
+//!   which learns it from the same swap that makes the task COMPLETE
+//!   ([`State::complete`]), then discards the output without the slot's lock. A handle
+//!   that left no waker took no lock either: one atomic operation for the handle, none
+//!   for the task, where the slot took a lock on each side. A handle dropped after
+//!   COMPLETE, or one whose waker must be dropped, also detaches the slot (`join.rs`).
+//!
+//! Every transition keeps both bits but `complete`, after which nobody reads them.
 //!
 //! Invariants kept here (ARCHITECTURE.md, invariants 1 and 2):
 //! * only the thread that moved a task to SCHEDULED pushes it, so it sits in at most one queue;
@@ -76,9 +80,12 @@ const CANCELLED: u32 = 0b1000;
 /// The task keeps a record of where it waits (a diagnostic; see the module docs).
 /// Written only by `after_pending`, kept by every other transition but `complete`.
 const HAS_AWAITING: u32 = 0b1_0000;
-/// The `JoinHandle` is gone and left nothing in the join slot (see the module docs).
-/// Set once, before COMPLETE, by the handle's drop; kept by every transition.
+/// The `JoinHandle` was dropped before COMPLETE (see the module docs). Set once, by
+/// the handle's drop; kept by every transition.
 const DETACHED: u32 = 0b10_0000;
+/// A poll of the `JoinHandle` returned `Pending`: its waker may sit in the join slot.
+/// Set once, by the handle; kept by every transition.
+const JOIN_WAKER: u32 = 0b100_0000;
 
 /// What the thread that called `wake` (or `abort`) must do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -115,14 +122,17 @@ pub enum AfterPending {
     Cancel,
 }
 
-/// Who drops a detached task's output: the answer of [`State::detach`].
+/// What the dropped `JoinHandle` must still do: the answer of [`State::detach`].
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "OnDetach::ThroughTheSlot means the handle must still detach the join slot"]
 pub enum OnDetach {
-    /// Marked before COMPLETE: the completion path will discard the output itself.
+    /// Marked before COMPLETE, with no waker of the handle's in the slot: nothing. The
+    /// completion path will discard the output itself.
     Marked,
-    /// Already COMPLETE: the output is in the slot, or on its way there; the handle
-    /// detaches the slot, whose lock orders it against the delivery.
+    /// Already COMPLETE (the output is in the slot, or on its way there: the slot's
+    /// lock orders the detach against the delivery), or marked with the handle's
+    /// waker in the slot (the completion path will not touch the slot; the handle
+    /// takes its waker out): detach the slot.
     ThroughTheSlot,
 }
 
@@ -136,7 +146,7 @@ pub enum Completed {
     Detached,
 }
 
-/// The atomic word; see the module docs for the diagram. 32 bits are plenty for six
+/// The atomic word; see the module docs for the diagram. 32 bits are plenty for seven
 /// bits of state, and leave the other half of the header's first 8 bytes to its key
 /// (`Header`).
 #[derive(Debug)]
@@ -211,7 +221,7 @@ impl State {
             if current & CANCELLED != 0 {
                 return AfterPending::Cancel; // stays RUNNING|CANCELLED: we still own the future
             }
-            let kept = awaiting | (current & DETACHED);
+            let kept = awaiting | (current & (DETACHED | JOIN_WAKER));
             let (next, outcome) = match current & LIFECYCLE {
                 RUNNING => (IDLE, AfterPending::Idle), // RUNNING --> IDLE
                 NOTIFIED => (SCHEDULED, AfterPending::Reschedule), // NOTIFIED --> SCHEDULED: we re-queue it
@@ -231,6 +241,7 @@ impl State {
     /// or shut down): any state --> COMPLETE. Called exactly once per task, by the one
     /// completion path (`header.rs`).
     pub fn complete(&self) -> Completed {
+        // Swapped, not updated: nobody reads the other flags of a COMPLETE task.
         let previous = self.0.swap(COMPLETE, AcqRel);
         debug_assert_ne!(previous & LIFECYCLE, COMPLETE, "a task completes once");
         match previous & DETACHED {
@@ -239,13 +250,24 @@ impl State {
         }
     }
 
-    /// The `JoinHandle`'s drop, when it left nothing in the join slot: mark the task
-    /// detached unless it is already COMPLETE. One `fetch_or`: COMPLETE is terminal, so
-    /// a set bit on a complete task is read by nobody.
+    /// The `JoinHandle`'s drop: mark the task detached. One `fetch_or`; on a COMPLETE
+    /// task the bit is read by nobody.
     pub fn detach(&self) -> OnDetach {
-        match self.0.fetch_or(DETACHED, AcqRel) & LIFECYCLE {
-            COMPLETE => OnDetach::ThroughTheSlot,
-            _ => OnDetach::Marked,
+        let previous = self.0.fetch_or(DETACHED, AcqRel);
+        if previous & LIFECYCLE == COMPLETE || previous & JOIN_WAKER != 0 {
+            OnDetach::ThroughTheSlot
+        } else {
+            OnDetach::Marked
+        }
+    }
+
+    /// The `JoinHandle`, after a poll of it returned `Pending`: its waker may be in the
+    /// slot now. A load, and a `fetch_or` the first time. Only the handle writes the
+    /// bit and only its drop reads it, so `Relaxed` is enough: both run on the thread
+    /// that owns the handle, or one that got it with a synchronizing move.
+    pub fn note_join_waker(&self) {
+        if self.0.load(Relaxed) & JOIN_WAKER == 0 {
+            self.0.fetch_or(JOIN_WAKER, Relaxed);
         }
     }
 
@@ -306,6 +328,18 @@ mod tests {
         assert_eq!(s.complete(), Completed::Detached);
         assert!(s.is_complete());
         assert_eq!(s.detach(), OnDetach::ThroughTheSlot, "too late to mark");
+    }
+
+    #[test]
+    fn a_handle_that_left_a_waker_goes_through_the_slot_and_the_flag_is_kept() {
+        let s = State::new_scheduled();
+        s.note_join_waker();
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.after_pending(false), AfterPending::Idle);
+        assert_eq!(s.detach(), OnDetach::ThroughTheSlot, "its waker must go");
+        assert_eq!(s.wake(), OnWake::Schedule);
+        assert_eq!(s.start(), OnStart::Poll);
+        assert_eq!(s.complete(), Completed::Detached, "marked all the same");
     }
 
     #[test]

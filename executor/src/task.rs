@@ -246,16 +246,15 @@ where
     S: Schedule,
 {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        self.header.join.poll(cx)
+        self.header.poll_join(cx)
     }
 
     fn meta(&self) -> &TaskMeta {
         &self.header.meta
     }
 
-    fn detach(&self, left_a_waker: bool) {
-        self.header
-            .detach(left_a_waker, self.scheduler.panic_hook());
+    fn detach(&self) {
+        self.header.detach(self.scheduler.panic_hook());
     }
 
     fn is_ready(&self) -> bool {

@@ -12,6 +12,8 @@
 
 use std::{
     collections::HashSet,
+    future::Future,
+    pin::Pin,
     sync::{Arc as StdArc, Mutex as StdMutex},
     task::{Poll, Waker},
 };
@@ -120,6 +122,43 @@ fn invariant_3_join_handle_dropped_concurrently_with_completion() {
         let handle = rt.spawn(async move { output });
         let dropper = thread::spawn(move || drop(handle));
         dropper.join().unwrap();
+        drop(rt);
+        assert_eq!(drops.load(SeqCst), 1, "the output is dropped exactly once");
+    });
+}
+
+/// Invariant 3 with a handle that waited: a poll of the handle left its waker in the
+/// join slot (the state's JOIN_WAKER), then the handle is dropped while the worker
+/// completes the task. Whichever wins (the drop marks DETACHED and takes its
+/// waker out of the slot, or the delivery takes it and wakes it), the output is
+/// dropped exactly once.
+#[test]
+fn invariant_3_a_handle_that_waited_dropped_concurrently_with_completion() {
+    check(3, || {
+        let rt = runtime(1);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let output = DropCounter(drops.clone());
+        let slot = Arc::new(Mutex::new(None));
+        let wait = WaitOnce {
+            polls: Arc::new(AtomicUsize::new(0)),
+            slot: slot.clone(),
+            guard: None,
+        };
+        let mut handle = rt.spawn(async move {
+            wait.await;
+            output
+        });
+        // One poll, inside `block_on`, which clears the thread's record of where a
+        // poll waits (polled bare, the record outlives loom's execution and the next
+        // one goes differently). The task cannot finish before `wake_once_parked`
+        // wakes it: this is `Pending`.
+        let polled = rt.block_on(std::future::poll_fn(|cx| {
+            Poll::Ready(Pin::new(&mut handle).poll(cx).is_pending())
+        }));
+        assert!(polled);
+        let waker_thread = wake_once_parked(slot);
+        drop(handle); // racing the worker, which completes the task once woken
+        waker_thread.join().unwrap();
         drop(rt);
         assert_eq!(drops.load(SeqCst), 1, "the output is dropped exactly once");
     });
