@@ -130,13 +130,9 @@ impl<T> Header<T> {
     }
 
     /// The handle side: poll the slot, and note in the state when the handle's waker
-    /// may have been left there, so that its drop knows to take it out.
+    /// is left there, so that its drop knows to take it out.
     pub(crate) fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        let poll = self.join.poll(cx);
-        if poll.is_pending() {
-            self.state.note_join_waker();
-        }
-        poll
+        self.join.poll(cx, || self.state.note_join_waker())
     }
 
     /// The handle side, once, when a `JoinHandle` that has not returned the output is

@@ -115,8 +115,13 @@ impl<T> JoinSlot<T> {
         }
     }
 
-    /// The handle side: collect the output, or leave a waker for `deliver`.
-    pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+    /// The handle side: collect the output, or leave a waker for `deliver`;
+    /// `first_waker` is called when the slot took the handle's first waker.
+    pub(crate) fn poll(
+        &self,
+        cx: &mut Context<'_>,
+        first_waker: impl FnOnce(),
+    ) -> Poll<Result<T, JoinError>> {
         // Cloning a waker is user code, and a clone may look at this very handle
         // (`is_finished` through an `AbortHandle`): it is cloned with the lock let go,
         // and the slot looked at again. Declared before the guard, so it drops after it.
@@ -135,6 +140,9 @@ impl<T> JoinSlot<T> {
                     };
                     let replaced = waker.replace(new);
                     drop(shelf);
+                    if replaced.is_none() {
+                        first_waker();
+                    }
                     // A waker's `Drop` is user code too. It belongs to whoever polls
                     // the handle, so its panic is theirs.
                     drop(replaced);
@@ -385,10 +393,7 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(task) = &self.task else {
-            panic!(
-                "a JoinHandle was polled after it already returned its output; \
-                 a JoinHandle yields its task's output once: keep the value from the first `.await`"
-            )
+            polled_after_output()
         };
         let poll = task.poll_join(cx);
         match poll {
@@ -402,6 +407,16 @@ impl<T> Future for JoinHandle<T> {
         }
         poll
     }
+}
+
+/// Out of line: the message stays out of every handle's poll.
+#[cold]
+#[inline(never)]
+fn polled_after_output() -> ! {
+    panic!(
+        "a JoinHandle was polled after it already returned its output; \
+         a JoinHandle yields its task's output once: keep the value from the first `.await`"
+    )
 }
 
 impl<T> Drop for JoinHandle<T> {

@@ -35,8 +35,8 @@
 //!
 //! [`DETACHED`] and [`JOIN_WAKER`] are orthogonal as well, and belong to the
 //! `JoinHandle`:
-//! * JOIN_WAKER: a poll of the handle returned `Pending`, so its waker may sit in the
-//!   join slot. Set once by the handle ([`State::note_join_waker`]), read by its drop.
+//! * JOIN_WAKER: the join slot took the handle's waker (a poll of the handle returned
+//!   `Pending`). Set once by the handle ([`State::note_join_waker`]), read by its drop.
 //! * DETACHED: the handle was dropped before the task completed. The completion path,
 //!   which learns it from the same swap that makes the task COMPLETE
 //!   ([`State::complete`]), then discards the output without the slot's lock. A handle
@@ -261,14 +261,11 @@ impl State {
         }
     }
 
-    /// The `JoinHandle`, after a poll of it returned `Pending`: its waker may be in the
-    /// slot now. A load, and a `fetch_or` the first time. Only the handle writes the
-    /// bit and only its drop reads it, so `Relaxed` is enough: both run on the thread
-    /// that owns the handle, or one that got it with a synchronizing move.
+    /// The `JoinHandle`, when the join slot took its first waker. Only the handle
+    /// writes the bit and only its drop reads it, so `Relaxed` is enough: both run on
+    /// the thread that owns the handle, or on one that got it with a synchronizing move.
     pub fn note_join_waker(&self) {
-        if self.0.load(Relaxed) & JOIN_WAKER == 0 {
-            self.0.fetch_or(JOIN_WAKER, Relaxed);
-        }
+        self.0.fetch_or(JOIN_WAKER, Relaxed);
     }
 
     /// `JoinHandle::abort`: request cancellation.
