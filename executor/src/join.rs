@@ -125,6 +125,8 @@ impl<T> JoinSlot<T> {
         // Cloning a waker is user code, and a clone may look at this very handle
         // (`is_finished` through an `AbortHandle`): it is cloned with the lock let go,
         // and the slot looked at again. Declared before the guard, so it drops after it.
+        // Dropping it is user code too, so a clone the slot did not take is dropped
+        // before the output leaves the slot (`Ready` below).
         let mut fresh: Option<Waker> = None;
         loop {
             let mut shelf = lock(&self.shelf);
@@ -148,13 +150,24 @@ impl<T> JoinSlot<T> {
                     drop(replaced);
                     return Poll::Pending;
                 }
-                Slot::Ready(_) => match std::mem::replace(&mut shelf.output, Slot::Taken) {
-                    Slot::Ready(output) => return Poll::Ready(output), // Ready --> Taken
-                    _ => unreachable!("matched Ready just above, under the same lock"),
-                },
-                Slot::Taken => {
-                    unreachable!("a handle lets go of its task once it returned the output")
+                Slot::Ready(_) => {
+                    if let Some(unused) = fresh.take() {
+                        // The task finished while the clone was made. Dropped with the
+                        // lock let go and the output still in the slot: a panic in
+                        // this `Drop` reaches the poller and loses nothing (the hostile
+                        // review: dropped after `Ready`, it took a task's panic with it).
+                        drop(shelf);
+                        drop(unused);
+                        continue;
+                    }
+                    match std::mem::replace(&mut shelf.output, Slot::Taken) {
+                        Slot::Ready(output) => return Poll::Ready(output), // Ready --> Taken
+                        _ => unreachable!("matched Ready just above, under the same lock"),
+                    }
                 }
+                // A handle lets go of its task once it returned the output; should a
+                // poll ever come here all the same, it is that misuse.
+                Slot::Taken => polled_after_output(),
                 Slot::Detached => {
                     unreachable!("a detached slot has no handle left to poll it")
                 }
@@ -364,7 +377,10 @@ impl AbortHandle {
         }
     }
 
-    /// Whether the task has finished (completed, panicked or been cancelled).
+    /// Whether the task has finished (completed, panicked or been cancelled): its future
+    /// is gone. What happens to its result comes just after: handing it to the
+    /// `JoinHandle`, or, with the handle gone, dropping it and reporting a panic to the
+    /// unobserved-panic hook. So a `true` here does not yet mean the hook has run.
     ///
     /// # Examples
     ///
