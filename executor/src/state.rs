@@ -83,8 +83,8 @@ const HAS_AWAITING: u32 = 0b1_0000;
 /// The `JoinHandle` was dropped before COMPLETE (see the module docs). Set once, by
 /// the handle's drop; kept by every transition.
 const DETACHED: u32 = 0b10_0000;
-/// A poll of the `JoinHandle` returned `Pending`: its waker may sit in the join slot.
-/// Set once, by the handle; kept by every transition.
+/// The join slot took the `JoinHandle`'s waker (see the module docs). Set once, by
+/// the handle; kept by every transition.
 const JOIN_WAKER: u32 = 0b100_0000;
 
 /// What the thread that called `wake` (or `abort`) must do next.
