@@ -220,7 +220,7 @@ pub(crate) fn discard<T>(output: Result<T, JoinError>, meta: &TaskMeta, hook: &P
 /// What a `JoinHandle` needs from its task, whatever the future's type and wherever
 /// (worker pool or one thread's local set) the task lives.
 pub(crate) trait Join<T>: Abort {
-    /// The slot's `poll`.
+    /// `Header::poll_join`: the slot's `poll`, noting in the state when the slot takes the handle's waker.
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
     /// The handle is gone before it returned the output: `Header::detach`, with the
     /// task's hook.
